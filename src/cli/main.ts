@@ -1,0 +1,40 @@
+// The `mta-sts` command: parses arguments and dispatches to one command module each.
+import { Command, CommanderError } from 'commander';
+import { registerLint } from './commands/lint.js';
+import { registerMatch } from './commands/match.js';
+import { EXIT_USAGE, UsageError } from './output.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('mta-sts')
+    .description('MTA-STS (RFC 8461) and SMTP TLS Reporting (RFC 8460): lint, set up, check, report, serve')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerLint(program);
+  registerMatch(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`mta-sts: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`mta-sts: ${e?.message ?? String(err)}\n`);
+    return EXIT_USAGE;
+  }
+}
+

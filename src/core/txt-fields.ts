@@ -1,0 +1,83 @@
+// The "v=…; name=value; …" shape shared by the _mta-sts (RFC 8461 §3.1) and _smtp._tls
+// (RFC 8460 §3) TXT records: a version token, then fields separated by *WSP ";" *WSP,
+// with an optional trailing separator.
+
+export interface TxtField {
+  name: string;
+  value: string;
+  /** 1-based column of the field's first character in the joined record. */
+  column: number;
+}
+
+export interface TxtFieldProblem {
+  column: number;
+  message: string;
+}
+
+// Extension names: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
+export const EXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+// Extension values: 1*(%x21-3A / %x3C / %x3E-7E): visible ASCII except ";" and "=".
+export const EXT_VALUE = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
+
+/** Join the character-strings of one TXT record: no separator (RFC 7208 §3.3 style, RFC 8461 §3.1). */
+export function joinTxtStrings(record: string | readonly string[]): string {
+  return typeof record === 'string' ? record : record.join('');
+}
+
+/** Does the joined record begin with the version token (not a longer token such as v=STSv12)? */
+export function beginsWithVersion(text: string, token: string): boolean {
+  if (!text.startsWith(token)) return false;
+  const next = text.charAt(token.length);
+  return next === '' || !/[A-Za-z0-9_.-]/.test(next);
+}
+
+/** Split what follows the version token into fields, noting every deviation from the grammar. */
+export function splitTxtFields(text: string, versionLength: number): { fields: TxtField[]; problems: TxtFieldProblem[] } {
+  const fields: TxtField[] = [];
+  const problems: TxtFieldProblem[] = [];
+  const bad = /[^\x20-\x7e\t]/.exec(text);
+  if (bad) {
+    problems.push({
+      column: bad.index + 1,
+      message: `character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} is not allowed in the record`,
+    });
+  }
+  const rest = text.slice(versionLength);
+  const segments = rest.split(';');
+  if (segments.length === 1) {
+    if (rest.trim().length > 0) {
+      problems.push({ column: versionLength + 1, message: `the version must be followed by ";" (found "${rest.trim()}")` });
+    } else problems.push({ column: versionLength + 1, message: 'no fields after the version' });
+    return { fields, problems };
+  }
+  if (!/^[ \t]*$/.test(segments[0]!)) {
+    problems.push({ column: versionLength + 1, message: `unexpected text "${segments[0]!.trim()}" after the version` });
+  }
+  let offset = versionLength + segments[0]!.length + 1;
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const start = offset;
+    offset += seg.length + 1;
+    const lead = /^[ \t]*/.exec(seg)![0].length;
+    const body = seg.trim();
+    if (body.length === 0) {
+      if (i === segments.length - 1) break; // a trailing separator is allowed
+      problems.push({ column: start + 1, message: 'empty field (two ";" in a row)' });
+      continue;
+    }
+    const col = start + lead + 1;
+    const eq = body.indexOf('=');
+    if (eq <= 0) {
+      problems.push({ column: col, message: `field "${body}" is not of the form name=value` });
+      continue;
+    }
+    const name = body.slice(0, eq);
+    const value = body.slice(eq + 1);
+    if (!EXT_NAME.test(name)) {
+      problems.push({ column: col, message: `"${name}" is not a valid field name` });
+      continue;
+    }
+    fields.push({ name, value, column: col });
+  }
+  return { fields, problems };
+}
