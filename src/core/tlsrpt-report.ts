@@ -396,7 +396,7 @@ function count(ctx: Ctx, obj: Obj, key: string, path: string): number | undefine
   return n;
 }
 
-function array(ctx: Ctx, v: unknown, path: string, max: number): unknown[] {
+function array(_ctx: Ctx, v: unknown, path: string, max: number): unknown[] {
   if (!Array.isArray(v)) fail(path, `must be an array, got ${describe(v)}`);
   if (v.length > max) {
     throw new ReportError(

@@ -1,0 +1,210 @@
+// Ingestion: from paths (files, directories, Maildirs, mboxes, stdin) or one blob of bytes
+// to stored reports, one result per item found. A bad item never stops the batch.
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseFailureReason, parseTlsrptReport } from '../core/tlsrpt-report.js';
+import { DEFAULT_EXTRACT_LIMITS, type Extracted, type ExtractLimits, extractReports } from './extract.js';
+import type { IngestStatus, ReportStore } from './types.js';
+
+export interface IngestItemResult {
+  source: string;
+  status: IngestStatus;
+  reason?: string;
+  reportId?: string;
+  organization?: string;
+  /** Stored row id (ingested or duplicate). */
+  id?: number;
+  /** How many oddities were noted on the stored report. */
+  notes?: number;
+}
+
+export interface IngestCounts {
+  ingested: number;
+  duplicate: number;
+  skipped: number;
+  invalid: number;
+  total: number;
+}
+
+export interface IngestOutcome {
+  items: IngestItemResult[];
+  counts: IngestCounts;
+}
+
+export interface IngestOptions {
+  limits?: ExtractLimits;
+  now?: () => Date;
+  /** Called once the list of inputs is known (files after walking directories). */
+  onTotal?: (inputs: number) => void;
+  /** Called after each input (a file, a message) with its results. */
+  onInput?: (results: IngestItemResult[]) => void;
+  /** Standard input, for the path "-". */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export function emptyCounts(): IngestCounts {
+  return { ingested: 0, duplicate: 0, skipped: 0, invalid: 0, total: 0 };
+}
+
+export function countResults(items: readonly IngestItemResult[]): IngestCounts {
+  const c = emptyCounts();
+  for (const i of items) {
+    c[i.status]++;
+    c.total++;
+  }
+  return c;
+}
+
+/** Parse one extracted report and store it. Store errors (the database is gone) propagate. */
+export async function storeExtracted(
+  e: Extracted,
+  store: ReportStore,
+  receivedAt: Date,
+  sourceOverride?: string,
+): Promise<IngestItemResult> {
+  if (!('json' in e)) return { source: e.source, status: e.status, reason: e.reason };
+  const parsed = parseTlsrptReport(e.json);
+  if (!parsed.ok) return { source: e.source, status: 'invalid', reason: parseFailureReason(parsed.findings) };
+  const report = parsed.value;
+  const stored = await store.storeReport(report, {
+    source: sourceOverride ?? e.source,
+    receivedAt,
+    rawJson: e.json.toString('utf8').replace(/^\uFEFF/, ''),
+    notes: parsed.findings,
+  });
+  return {
+    source: e.source,
+    status: stored.status,
+    reportId: report.reportId,
+    organization: report.organization,
+    id: stored.id,
+    notes: parsed.findings.length,
+  };
+}
+
+/** Ingest one blob (a file's content, an IMAP message, a request body). */
+export async function ingestBytes(
+  bytes: Uint8Array,
+  source: string,
+  store: ReportStore,
+  options: IngestOptions = {},
+): Promise<IngestItemResult[]> {
+  const now = options.now ?? (() => new Date());
+  const extracted = await extractReports(bytes, source, options.limits ?? DEFAULT_EXTRACT_LIMITS);
+  const results: IngestItemResult[] = [];
+  for (const e of extracted) results.push(await storeExtracted(e, store, now()));
+  return results;
+}
+
+const MAX_DIRECTORY_FILES = 1_000_000;
+
+/** Expand paths: directories recursively (sorted), Maildirs to their cur/ and new/ messages. */
+export async function expandInputs(
+  paths: readonly string[],
+): Promise<Array<{ path: string; error?: string }>> {
+  const out: Array<{ path: string; error?: string }> = [];
+  const walk = async (dir: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      out.push({ path: dir, error: `cannot read directory: ${(err as Error).message}` });
+      return;
+    }
+    // A Maildir: only delivered messages; tmp/ holds deliveries still being written.
+    const isMaildir = names.includes('cur') && names.includes('new') && names.includes('tmp');
+    for (const name of names) {
+      if (out.length >= MAX_DIRECTORY_FILES) return;
+      if (name.startsWith('.') && !isMaildir) continue;
+      if (isMaildir && name === 'tmp') continue;
+      const full = join(dir, name);
+      let s: Awaited<ReturnType<typeof stat>>;
+      try {
+        s = await stat(full);
+      } catch (err) {
+        out.push({ path: full, error: `cannot read: ${(err as Error).message}` });
+        continue;
+      }
+      if (s.isDirectory()) await walk(full);
+      else if (s.isFile()) out.push({ path: full });
+    }
+  };
+  for (const p of paths) {
+    if (p === '-') {
+      out.push({ path: '-' });
+      continue;
+    }
+    let s: Awaited<ReturnType<typeof stat>>;
+    try {
+      s = await stat(p);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      out.push({
+        path: p,
+        error: e.code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${e.message}`,
+      });
+      continue;
+    }
+    if (s.isDirectory()) await walk(p);
+    else out.push({ path: p });
+  }
+  return out;
+}
+
+async function readLimited(path: string, max: number, stdin?: NodeJS.ReadableStream): Promise<Buffer> {
+  const stream = path === '-' ? (stdin ?? process.stdin) : createReadStream(path);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > max) {
+      if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
+      throw Object.assign(new Error(`input is larger than the ${Math.round(max / 1024 / 1024)} MiB limit`), {
+        code: 'ETOOBIG',
+      });
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Ingest files, directories, Maildirs, mboxes and "-" (stdin). */
+export async function ingestPaths(
+  paths: readonly string[],
+  store: ReportStore,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
+  const limits = options.limits ?? DEFAULT_EXTRACT_LIMITS;
+  const inputs = await expandInputs(paths);
+  options.onTotal?.(inputs.length);
+  const items: IngestItemResult[] = [];
+  for (const input of inputs) {
+    let results: IngestItemResult[];
+    if (input.error) results = [{ source: input.path, status: 'invalid', reason: input.error }];
+    else {
+      let bytes: Buffer | undefined;
+      try {
+        // Cheap size check before reading a whole file.
+        if (input.path !== '-') {
+          const fh = await open(input.path, 'r');
+          const { size } = await fh.stat();
+          await fh.close();
+          if (size > limits.maxInputBytes)
+            throw new Error(
+              `file is larger than the ${Math.round(limits.maxInputBytes / 1024 / 1024)} MiB limit`,
+            );
+        }
+        bytes = await readLimited(input.path, limits.maxInputBytes, options.stdin);
+      } catch (err) {
+        results = [{ source: input.path, status: 'invalid', reason: (err as Error).message }];
+      }
+      if (bytes)
+        results = await ingestBytes(bytes, input.path === '-' ? 'stdin' : input.path, store, options);
+    }
+    items.push(...results!);
+    options.onInput?.(results!);
+  }
+  return { items, counts: countResults(items) };
+}
