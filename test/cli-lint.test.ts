@@ -23,7 +23,13 @@ describe('mta-sts lint', () => {
     const j = JSON.parse(r.stdout);
     expect(j.valid).toBe(true);
     expect(j.findings).toEqual([]);
-    expect(j.policy).toEqual({ version: 'STSv1', mode: 'enforce', mx: ['mail.example.com', '*.example.net'], maxAge: 604800, extensions: [] });
+    expect(j.policy).toEqual({
+      version: 'STSv1',
+      mode: 'enforce',
+      mx: ['mail.example.com', '*.example.net'],
+      maxAge: 604800,
+      extensions: [],
+    });
   });
 
   it('reports the GitHub Pages template line by line, exit 1', async () => {
@@ -49,11 +55,16 @@ describe('mta-sts lint', () => {
   });
 
   it('--fix rewrites a commented CRLF policy canonically', async () => {
-    const p = file('fixable.txt', '# ours\r\nversion: STSv1\r\nmode: enforce # yes\r\n\r\nmx: MX1.Example.com.\r\nmax_age: 604800\r\n');
+    const p = file(
+      'fixable.txt',
+      '# ours\r\nversion: STSv1\r\nmode: enforce # yes\r\n\r\nmx: MX1.Example.com.\r\nmax_age: 604800\r\n',
+    );
     const r = await runCli(['lint', '--fix', '--json', p]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).fix.applied).toBe(true);
-    expect(readFileSync(p, 'utf8')).toBe('version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 604800\n');
+    expect(readFileSync(p, 'utf8')).toBe(
+      'version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 604800\n',
+    );
     const again = await runCli(['lint', '--fix', '--json', p]);
     expect(JSON.parse(again.stdout).fix.applied).toBe(false);
   });
@@ -65,22 +76,45 @@ describe('mta-sts lint', () => {
   });
 
   it('--mx reports uncovered hosts and unused patterns', async () => {
-    const r = await runCli(['lint', '--json', file('mx.txt', GOOD), '--mx', 'mail.example.com,a.b.example.net', '--mx', 'MAIL.example.com.']);
+    const r = await runCli([
+      'lint',
+      '--json',
+      file('mx.txt', GOOD),
+      '--mx',
+      'mail.example.com,a.b.example.net',
+      '--mx',
+      'MAIL.example.com.',
+    ]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j.findings.map((f: { code: string }) => f.code).sort()).toEqual(['mx.not-covered', 'mx.pattern-unused']);
+    expect(j.findings.map((f: { code: string }) => f.code).sort()).toEqual([
+      'mx.not-covered',
+      'mx.pattern-unused',
+    ]);
     expect(j.mx.notCovered).toEqual(['a.b.example.net']);
     expect(j.mx.unusedPatterns).toEqual(['*.example.net']);
   });
 
   it('--record and --tlsrpt', async () => {
-    let r = await runCli(['lint', '--json', '--record', 'v=spf1 -all', '--record', 'v=STSv1; id=20261130120000Z']);
+    let r = await runCli([
+      'lint',
+      '--json',
+      '--record',
+      'v=spf1 -all',
+      '--record',
+      'v=STSv1; id=20261130120000Z',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).record.id).toBe('20261130120000Z');
     r = await runCli(['lint', '--json', '--record', 'v=STSv1; id=a', '--record', 'v=STSv1; id=b']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).findings[0].code).toBe('sts-record.multiple');
-    r = await runCli(['lint', '--json', '--tlsrpt', 'v=TLSRPTv1; rua=mailto:tls@example.net,https://r.example.net/x']);
+    r = await runCli([
+      'lint',
+      '--json',
+      '--tlsrpt',
+      'v=TLSRPTv1; rua=mailto:tls@example.net,https://r.example.net/x',
+    ]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).tlsrpt.rua).toEqual(['mailto:tls@example.net', 'https://r.example.net/x']);
     r = await runCli(['lint', '--tlsrpt', 'v=TLSRPTv1; rua=tls@example.net']);
@@ -89,7 +123,13 @@ describe('mta-sts lint', () => {
   });
 
   it('usage errors and unreadable input exit 2 without a stack trace', async () => {
-    for (const args of [['lint'], ['lint', join(dir, 'missing.txt')], ['lint', dir], ['lint', '--bogus'], ['lint', '--fix', '-']]) {
+    for (const args of [
+      ['lint'],
+      ['lint', join(dir, 'missing.txt')],
+      ['lint', dir],
+      ['lint', '--bogus'],
+      ['lint', '--fix', '-'],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -110,7 +150,10 @@ describe('mta-sts lint', () => {
       expect(r.code, name).toBe(1);
       const j = JSON.parse(r.stdout);
       expect(j.valid).toBe(false);
-      expect(j.findings.some((f: { code: string }) => f.code.startsWith(code)), name).toBe(true);
+      expect(
+        j.findings.some((f: { code: string }) => f.code.startsWith(code)),
+        name,
+      ).toBe(true);
       expect(r.stderr).toBe('');
     }
   });
@@ -123,6 +166,10 @@ describe('mta-sts match', () => {
     expect((await runCli(['match', '*.example.com', 'example.com'])).code).toBe(1);
     expect((await runCli(['match', 'mx*.example.com', 'mx1.example.com'])).code).toBe(2);
     const j = await runCli(['match', '--json', '*.example.com', 'mail.example.com']);
-    expect(JSON.parse(j.stdout)).toEqual({ pattern: '*.example.com', host: 'mail.example.com', matches: true });
+    expect(JSON.parse(j.stdout)).toEqual({
+      pattern: '*.example.com',
+      host: 'mail.example.com',
+      matches: true,
+    });
   });
 });

@@ -20,13 +20,20 @@ interface Table {
   'lint-mx': Array<Expect & { text: string; mx: string[] }>;
 }
 
-const table = parse(readFileSync(new URL('./fixtures/reference-cases.yaml', import.meta.url), 'utf8')) as Table;
+const table = parse(
+  readFileSync(new URL('./fixtures/reference-cases.yaml', import.meta.url), 'utf8'),
+) as Table;
 const distinct = (codes: string[]) => [...new Set(codes)].sort();
 
 describe('reference table', () => {
   it('has at least 80 cases', () => {
     const n =
-      table.policy.length + table.record.length + table.tlsrpt.length + table.match.length + table.domain.length + table['lint-mx'].length;
+      table.policy.length +
+      table.record.length +
+      table.tlsrpt.length +
+      table.match.length +
+      table.domain.length +
+      table['lint-mx'].length;
     expect(n).toBeGreaterThanOrEqual(80);
   });
 
@@ -36,7 +43,9 @@ describe('reference table', () => {
       expect(distinct(r.findings.map((f) => f.code))).toEqual(distinct(c.codes));
       expect(r.valid).toBe(c.valid);
       // The same answer for the bytes as for the string.
-      expect(lint({ policy: new TextEncoder().encode(c.text) }).findings.map((f) => f.code)).toEqual(r.findings.map((f) => f.code));
+      expect(lint({ policy: new TextEncoder().encode(c.text) }).findings.map((f) => f.code)).toEqual(
+        r.findings.map((f) => f.code),
+      );
     });
   });
 

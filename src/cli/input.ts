@@ -3,18 +3,25 @@
 import { open } from 'node:fs/promises';
 import { UsageError } from './output.js';
 
-export async function readInput(path: string, maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+export async function readInput(
+  path: string,
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   if (path === '-') return readStream(process.stdin, maxBytes);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'r');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new UsageError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, 'input-unreadable');
+    throw new UsageError(
+      `cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+      'input-unreadable',
+    );
   }
   try {
     const stat = await handle.stat();
-    if (stat.isDirectory()) throw new UsageError(`cannot read ${path}: it is a directory`, 'input-unreadable');
+    if (stat.isDirectory())
+      throw new UsageError(`cannot read ${path}: it is a directory`, 'input-unreadable');
     const buf = Buffer.alloc(maxBytes + 1);
     let total = 0;
     while (total < buf.length) {
@@ -22,7 +29,10 @@ export async function readInput(path: string, maxBytes: number): Promise<{ bytes
       if (bytesRead === 0) break;
       total += bytesRead;
     }
-    return { bytes: new Uint8Array(buf.subarray(0, Math.min(total, maxBytes + 1))), truncated: total > maxBytes };
+    return {
+      bytes: new Uint8Array(buf.subarray(0, Math.min(total, maxBytes + 1))),
+      truncated: total > maxBytes,
+    };
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot read ${path}: ${(err as Error).message}`, 'input-unreadable');
@@ -31,7 +41,10 @@ export async function readInput(path: string, maxBytes: number): Promise<{ bytes
   }
 }
 
-async function readStream(stream: NodeJS.ReadableStream, maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+async function readStream(
+  stream: NodeJS.ReadableStream,
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
@@ -41,5 +54,8 @@ async function readStream(stream: NodeJS.ReadableStream, maxBytes: number): Prom
     if (total > maxBytes) break;
   }
   const all = Buffer.concat(chunks);
-  return { bytes: new Uint8Array(all.subarray(0, Math.min(all.length, maxBytes + 1))), truncated: total > maxBytes };
+  return {
+    bytes: new Uint8Array(all.subarray(0, Math.min(all.length, maxBytes + 1))),
+    truncated: total > maxBytes,
+  };
 }

@@ -26,11 +26,16 @@ export function renderFinding(c: Colors, f: Finding, opts: RenderOptions = {}): 
     const lines = opts.text.split('\n');
     const src = lines[f.line - 1];
     if (src !== undefined) {
-      const shown = src.replace(/\r$/, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '·').replace(/\t/g, ' ');
+      const shown = src
+        .replace(/\r$/, '')
+        .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '·')
+        .replace(/\t/g, ' ');
       const gutter = String(f.line).padStart(4);
       out.push(`${ind}  ${c.dim(`${gutter} |`)} ${shown.length > 120 ? `${shown.slice(0, 117)}...` : shown}`);
       if (f.column !== undefined && f.column <= 120) {
-        out.push(`${ind}  ${c.dim(`${' '.repeat(4)} |`)} ${' '.repeat(Math.max(0, f.column - 1))}${c.red('^')}`);
+        out.push(
+          `${ind}  ${c.dim(`${' '.repeat(4)} |`)} ${' '.repeat(Math.max(0, f.column - 1))}${c.red('^')}`,
+        );
       }
     }
   }
@@ -40,7 +45,11 @@ export function renderFinding(c: Colors, f: Finding, opts: RenderOptions = {}): 
   return out.join('\n');
 }
 
-export function countBySeverity(findings: readonly Finding[]): { errors: number; warnings: number; infos: number } {
+export function countBySeverity(findings: readonly Finding[]): {
+  errors: number;
+  warnings: number;
+  infos: number;
+} {
   let errors = 0;
   let warnings = 0;
   let infos = 0;

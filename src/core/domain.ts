@@ -21,7 +21,8 @@ export function hostnameProblem(name: string): string | undefined {
     if (!LABEL.test(label)) {
       if (/[^\x00-\x7f]/.test(label)) return `label "${label}" is not in A-label (xn--) form`;
       if (/[A-Z]/.test(label)) return `label "${label}" has upper-case letters`;
-      if (label.startsWith('-') || label.endsWith('-')) return `label "${label}" starts or ends with a hyphen`;
+      if (label.startsWith('-') || label.endsWith('-'))
+        return `label "${label}" starts or ends with a hyphen`;
       return `label "${label}" has characters other than letters, digits and hyphens`;
     }
   }

@@ -31,7 +31,11 @@ export interface LintResult {
  * Coverage findings for MX hosts: an uncovered host is an error under enforce and a warning
  * under testing (mail is delivered anyway, but reported).
  */
-export function mxCoverageFindings(patterns: readonly string[], hosts: readonly string[], mode?: StsPolicy['mode']): {
+export function mxCoverageFindings(
+  patterns: readonly string[],
+  hosts: readonly string[],
+  mode?: StsPolicy['mode'],
+): {
   coverage: ReturnType<typeof mxCoverage>;
   findings: Finding[];
 } {
@@ -47,7 +51,9 @@ export function mxCoverageFindings(patterns: readonly string[], hosts: readonly 
     );
   }
   for (const p of coverage.unusedPatterns) {
-    findings.push(finding('mx.pattern-unused', { message: `mx pattern ${p} matches none of the MX hosts`, subject: p }));
+    findings.push(
+      finding('mx.pattern-unused', { message: `mx pattern ${p} matches none of the MX hosts`, subject: p }),
+    );
   }
   return { coverage, findings };
 }
@@ -60,7 +66,13 @@ export function lint(input: LintInput): LintResult {
     findings.push(...parsed.findings);
     const p = parsed.ok ? parsed.value : parsed.partial;
     if (p && p.mode !== undefined && p.maxAge !== undefined && p.version) {
-      result.policy = { version: p.version, mode: p.mode, mx: p.mx ?? [], maxAge: p.maxAge, extensions: p.extensions ?? [] };
+      result.policy = {
+        version: p.version,
+        mode: p.mode,
+        mx: p.mx ?? [],
+        maxAge: p.maxAge,
+        extensions: p.extensions ?? [],
+      };
     }
     if (input.mx && p?.mx) {
       const hosts: string[] = [];
@@ -125,7 +137,9 @@ export function fixStsPolicy(text: string): FixResult {
     }
     const m = /^[ \t]*([^:]+?)[ \t]*:[ \t]*(.*?)[ \t]*$/.exec(line);
     if (!m) {
-      reasons.push(`line "${rawLine.trim().slice(0, 60)}" is not "key: value" and its meaning cannot be guessed`);
+      reasons.push(
+        `line "${rawLine.trim().slice(0, 60)}" is not "key: value" and its meaning cannot be guessed`,
+      );
       continue;
     }
     let key = m[1]!;
@@ -134,7 +148,11 @@ export function fixStsPolicy(text: string): FixResult {
       key = key.toLowerCase();
       changes.add('lowercased field names');
     }
-    if (key === 'mode' && ['enforce', 'testing', 'none'].includes(value.toLowerCase()) && value !== value.toLowerCase()) {
+    if (
+      key === 'mode' &&
+      ['enforce', 'testing', 'none'].includes(value.toLowerCase()) &&
+      value !== value.toLowerCase()
+    ) {
       value = value.toLowerCase();
       changes.add('lowercased the mode');
     }
@@ -151,7 +169,10 @@ export function fixStsPolicy(text: string): FixResult {
     } else if (key !== 'mx' && KNOWN_KEYS.includes(key)) {
       const prev = seen.get(key);
       if (prev !== undefined) {
-        if (prev !== value) reasons.push(`"${key}" is given twice with different values ("${prev}" and "${value}"): which one is meant?`);
+        if (prev !== value)
+          reasons.push(
+            `"${key}" is given twice with different values ("${prev}" and "${value}"): which one is meant?`,
+          );
         else changes.add(`removed a repeated "${key}" line`);
         continue;
       }
@@ -165,5 +186,11 @@ export function fixStsPolicy(text: string): FixResult {
   if (reasons.length > 0 || !parsed.ok) return { ok: false, reasons, findings: parsed.findings };
   const canonical = formatStsPolicy(parsed.value);
   if (canonical !== cleaned.map((l) => `${l}\n`).join('')) changes.add('put the fields in canonical order');
-  return { ok: true, text: canonical, changed: canonical !== text, changes: [...changes], findings: parsed.findings };
+  return {
+    ok: true,
+    text: canonical,
+    changed: canonical !== text,
+    changes: [...changes],
+    findings: parsed.findings,
+  };
 }

@@ -4,7 +4,8 @@ import { canonicalName, hostnameProblem } from './domain.js';
 /** Why a policy mx value is invalid, or undefined when it is a valid pattern. */
 export function mxPatternProblem(pattern: string): string | undefined {
   if (pattern.length === 0) return 'empty mx value';
-  if (/[^\x00-\x7f]/.test(pattern)) return 'contains non-ASCII characters: write the name in A-label (xn--) form';
+  if (/[^\x00-\x7f]/.test(pattern))
+    return 'contains non-ASCII characters: write the name in A-label (xn--) form';
   if (/\s/.test(pattern)) return 'contains whitespace';
   if (pattern === '*') return 'a bare "*" is not allowed: use "*.<parent domain>"';
   let rest = pattern;

@@ -21,13 +21,19 @@ describe('_mta-sts record', () => {
   });
   it('never throws', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })), { maxLength: 4 }), (records) => {
-        const r = parseStsRecords(records);
-        expect(r.ok || r.findings.length > 0).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })), { maxLength: 4 }),
+        (records) => {
+          const r = parseStsRecords(records);
+          expect(r.ok || r.findings.length > 0).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
-    fc.assert(fc.property(fc.string(), (s) => void parseStsRecords([`v=STSv1;${s}`])), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string(), (s) => void parseStsRecords([`v=STSv1;${s}`])),
+      { numRuns: 2000 },
+    );
   });
 });
 
@@ -45,6 +51,9 @@ describe('_smtp._tls record', () => {
     );
   });
   it('never throws', () => {
-    fc.assert(fc.property(fc.string(), (s) => void parseTlsrptRecords([`v=TLSRPTv1;${s}`, s])), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string(), (s) => void parseTlsrptRecords([`v=TLSRPTv1;${s}`, s])),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -4,7 +4,10 @@ import { fixStsPolicy } from './lint.js';
 import { buildStsPolicy, formatStsPolicy, parseStsPolicy, type StsMode } from './sts-policy.js';
 
 const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
-const host = fc.array(label, { minLength: 2, maxLength: 4 }).map((l) => l.join('.')).filter((h) => !/\.\d+$/.test(h));
+const host = fc
+  .array(label, { minLength: 2, maxLength: 4 })
+  .map((l) => l.join('.'))
+  .filter((h) => !/\.\d+$/.test(h));
 const pattern = fc.tuple(fc.boolean(), host).map(([wild, h]) => (wild ? `*.${h}` : h));
 const policyArb = fc.record({
   mode: fc.constantFrom<StsMode>('enforce', 'testing', 'none'),
@@ -60,9 +63,13 @@ describe('policy parse/format', () => {
 
   it('never throws on line-shaped random input', () => {
     const line = fc.oneof(
-      fc.constantFrom('version', 'mode', 'mx', 'max_age', 'Mode', '#x', ' mode', 'x-ext').chain((k) =>
-        fc.tuple(fc.constant(k), fc.constantFrom(':', ' :', ': ', ':\t', ''), fc.string({ maxLength: 20 })).map((t) => t.join('')),
-      ),
+      fc
+        .constantFrom('version', 'mode', 'mx', 'max_age', 'Mode', '#x', ' mode', 'x-ext')
+        .chain((k) =>
+          fc
+            .tuple(fc.constant(k), fc.constantFrom(':', ' :', ': ', ':\t', ''), fc.string({ maxLength: 20 }))
+            .map((t) => t.join('')),
+        ),
       fc.string({ maxLength: 30 }),
     );
     fc.assert(
@@ -75,9 +82,11 @@ describe('policy parse/format', () => {
   });
 
   it('buildStsPolicy validates with the lint codes', () => {
-    expect(buildStsPolicy({ mode: 'enforce', mx: ['mail.example.com'], maxAge: 99_999_999 }).findings.map((f) => f.code)).toContain(
-      'policy.max-age',
-    );
+    expect(
+      buildStsPolicy({ mode: 'enforce', mx: ['mail.example.com'], maxAge: 99_999_999 }).findings.map(
+        (f) => f.code,
+      ),
+    ).toContain('policy.max-age');
     const ok = buildStsPolicy({ mode: 'enforce', mx: ['mail.example.com'], maxAge: 604800 });
     expect(ok.ok).toBe(true);
     expect(ok.text).toBe('version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 604800\n');
@@ -115,20 +124,28 @@ describe('policy parse/format', () => {
 
 describe('fixStsPolicy', () => {
   it('strips comments, blank lines and CRLF when the intent is clear', () => {
-    const r = fixStsPolicy('# policy\r\nversion: STSv1\r\n\r\nmode: enforce   # go\r\nmx: MAIL.Example.com.\r\nmax_age : 604800\r\n');
+    const r = fixStsPolicy(
+      '# policy\r\nversion: STSv1\r\n\r\nmode: enforce   # go\r\nmx: MAIL.Example.com.\r\nmax_age : 604800\r\n',
+    );
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.text).toBe('version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 604800\n');
   });
 
   it('refuses when the mode cannot be guessed (GitHub Pages template)', () => {
-    const r = fixStsPolicy('version: STSv1\nmode: [enforce|testing|none] # 1. Decide your mode.\nmx: mx1.example.com # 2.\nmax_age: 604800 # 4.\n');
+    const r = fixStsPolicy(
+      'version: STSv1\nmode: [enforce|testing|none] # 1. Decide your mode.\nmx: mx1.example.com # 2.\nmax_age: 604800 # 4.\n',
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reasons.join(' ')).toMatch(/mode/);
   });
 
   it('refuses conflicting duplicates and keeps identical ones once', () => {
-    expect(fixStsPolicy('version: STSv1\nmode: testing\nmode: enforce\nmx: a.example.com\nmax_age: 86400\n').ok).toBe(false);
-    const same = fixStsPolicy('version: STSv1\nmode: testing\nmode: testing\nmx: a.example.com\nmax_age: 86400\n');
+    expect(
+      fixStsPolicy('version: STSv1\nmode: testing\nmode: enforce\nmx: a.example.com\nmax_age: 86400\n').ok,
+    ).toBe(false);
+    const same = fixStsPolicy(
+      'version: STSv1\nmode: testing\nmode: testing\nmx: a.example.com\nmax_age: 86400\n',
+    );
     expect(same.ok && same.text.match(/mode:/g)?.length).toBe(1);
   });
 

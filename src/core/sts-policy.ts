@@ -50,7 +50,8 @@ function describeBadLine(line: string): string {
   if (line.startsWith('#')) return 'comment line (the grammar has no comments)';
   if (line.includes('\r')) return 'carriage return without line feed (lines end in LF or CRLF)';
   const bad = /[\x00-\x08\x0a-\x1f\x7f]/.exec(line);
-  if (bad) return `control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in line`;
+  if (bad)
+    return `control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in line`;
   const colon = line.indexOf(':');
   if (colon < 0) return `"${line.slice(0, 40)}" has no colon: lines are "key: value"`;
   const key = line.slice(0, colon);
@@ -85,12 +86,19 @@ function byteLength(input: string | Uint8Array): number {
 }
 
 /** Parse and validate a policy file; every deviation from the grammar becomes a finding. */
-export function parseStsPolicy(input: string | Uint8Array, options: ParsePolicyOptions = {}): ParseResult<StsPolicy> {
+export function parseStsPolicy(
+  input: string | Uint8Array,
+  options: ParsePolicyOptions = {},
+): ParseResult<StsPolicy> {
   const size = byteLength(input);
   if (size > MAX_POLICY_BYTES) {
     return {
       ok: false,
-      findings: [finding('policy.too-large', { message: `the policy is ${size} bytes, more than the 65536-byte limit` })],
+      findings: [
+        finding('policy.too-large', {
+          message: `the policy is ${size} bytes, more than the 65536-byte limit`,
+        }),
+      ],
     };
   }
   const findings: Finding[] = [];
@@ -100,7 +108,8 @@ export function parseStsPolicy(input: string | Uint8Array, options: ParsePolicyO
   // RFC 8461 §3.2 with erratum 6253: lines end in LF or CRLF; the last terminator is optional.
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const values: Partial<Record<KnownKey, { value: string; line: number; column: number; hint?: string }>> = {};
+  const values: Partial<Record<KnownKey, { value: string; line: number; column: number; hint?: string }>> =
+    {};
   const mx: string[] = [];
   const mxSeen = new Set<string>();
   const extensions: StsPolicyExtension[] = [];
@@ -109,7 +118,14 @@ export function parseStsPolicy(input: string | Uint8Array, options: ParsePolicyO
   const syntax = (line: number, column: number, message: string) => {
     syntaxCount++;
     if (syntaxCount <= MAX_REPORTED_SYNTAX) {
-      findings.push(finding('policy.syntax', { message, line, column, ...(options.lenient ? { severity: 'warning' } : {}) }));
+      findings.push(
+        finding('policy.syntax', {
+          message,
+          line,
+          column,
+          ...(options.lenient ? { severity: 'warning' } : {}),
+        }),
+      );
     }
   };
 
@@ -134,12 +150,25 @@ export function parseStsPolicy(input: string | Uint8Array, options: ParsePolicyO
         mxLines++;
         const problem = mxPatternProblem(value);
         if (problem) {
-          findings.push(finding('policy.mx-invalid', { message: `mx "${value}": ${problem}`, line: lineNo, column, ...commentHint }));
+          findings.push(
+            finding('policy.mx-invalid', {
+              message: `mx "${value}": ${problem}`,
+              line: lineNo,
+              column,
+              ...commentHint,
+            }),
+          );
           continue;
         }
         const canonical = value.toLowerCase();
         if (mxSeen.has(canonical)) {
-          findings.push(finding('policy.mx-duplicate', { message: `mx "${value}" is listed more than once`, line: lineNo, column }));
+          findings.push(
+            finding('policy.mx-duplicate', {
+              message: `mx "${value}" is listed more than once`,
+              line: lineNo,
+              column,
+            }),
+          );
           continue;
         }
         mxSeen.add(canonical);
@@ -228,17 +257,27 @@ export function parseStsPolicy(input: string | Uint8Array, options: ParsePolicyO
     );
   } else if (Number(maxAge.value) > MAX_AGE_LIMIT) {
     findings.push(
-      finding('policy.max-age', { message: `max_age ${Number(maxAge.value)} is above the limit of ${MAX_AGE_LIMIT}`, line: maxAge.line, column: maxAge.column }),
+      finding('policy.max-age', {
+        message: `max_age ${Number(maxAge.value)} is above the limit of ${MAX_AGE_LIMIT}`,
+        line: maxAge.line,
+        column: maxAge.column,
+      }),
     );
   } else partial.maxAge = Number(maxAge.value);
 
   if (mxLines === 0 && partial.mode !== 'none') {
-    findings.push(finding('policy.mx-missing', { message: `no "mx" line${partial.mode ? ` although mode is "${partial.mode}"` : ''}` }));
+    findings.push(
+      finding('policy.mx-missing', {
+        message: `no "mx" line${partial.mode ? ` although mode is "${partial.mode}"` : ''}`,
+      }),
+    );
   }
   partial.mx = mx;
 
-  if (partial.mode === 'testing') findings.push(finding('policy.mode-testing', { line: mode!.line, column: mode!.column }));
-  if (partial.mode === 'none') findings.push(finding('policy.mode-none', { line: mode!.line, column: mode!.column }));
+  if (partial.mode === 'testing')
+    findings.push(finding('policy.mode-testing', { line: mode!.line, column: mode!.column }));
+  if (partial.mode === 'none')
+    findings.push(finding('policy.mode-none', { line: mode!.line, column: mode!.column }));
   if (partial.mode && partial.maxAge !== undefined && partial.mode !== 'none') {
     const min = partial.mode === 'enforce' ? RECOMMENDED_MIN_MAX_AGE.enforce : RECOMMENDED_MIN_MAX_AGE.other;
     if (partial.maxAge < min) {
@@ -267,7 +306,12 @@ export function formatStsPolicy(
   policy: Pick<StsPolicy, 'mode' | 'mx' | 'maxAge'> & Partial<Pick<StsPolicy, 'extensions'>>,
   lineEnding: '\n' | '\r\n' = '\n',
 ): string {
-  const lines = ['version: STSv1', `mode: ${policy.mode}`, ...policy.mx.map((p) => `mx: ${p}`), `max_age: ${policy.maxAge}`];
+  const lines = [
+    'version: STSv1',
+    `mode: ${policy.mode}`,
+    ...policy.mx.map((p) => `mx: ${p}`),
+    `max_age: ${policy.maxAge}`,
+  ];
   for (const ext of policy.extensions ?? []) lines.push(`${ext.name}: ${ext.value}`);
   return lines.map((l) => l + lineEnding).join('');
 }
@@ -286,7 +330,10 @@ export function buildStsPolicy(options: PolicyOptions): ParseResult<StsPolicy> &
 }
 
 /** Two policies are the same for senders when these fields agree (mx compared case-insensitively, as a set). */
-export function samePolicy(a: Pick<StsPolicy, 'mode' | 'mx' | 'maxAge'>, b: Pick<StsPolicy, 'mode' | 'mx' | 'maxAge'>): boolean {
+export function samePolicy(
+  a: Pick<StsPolicy, 'mode' | 'mx' | 'maxAge'>,
+  b: Pick<StsPolicy, 'mode' | 'mx' | 'maxAge'>,
+): boolean {
   const set = (l: readonly string[]) => [...new Set(l.map((x) => x.toLowerCase()))].sort().join(',');
   return a.mode === b.mode && a.maxAge === b.maxAge && set(a.mx) === set(b.mx);
 }

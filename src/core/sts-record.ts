@@ -14,7 +14,8 @@ const ID = /^[A-Za-z0-9]{1,32}$/;
 
 /** Explain why a TXT record that is not an STS record might have been meant as one. */
 function nearMiss(text: string): string | undefined {
-  if (/^v\s*=\s*stsv1/i.test(text)) return `"${text.slice(0, 40)}" looks like an MTA-STS record but must begin with exactly "v=STSv1"`;
+  if (/^v\s*=\s*stsv1/i.test(text))
+    return `"${text.slice(0, 40)}" looks like an MTA-STS record but must begin with exactly "v=STSv1"`;
   if (text.includes('v=STSv1')) return `"${text.slice(0, 40)}" contains v=STSv1 but not as its first field`;
   return undefined;
 }
@@ -24,7 +25,9 @@ function nearMiss(text: string): string | undefined {
  * character-strings (joined without separator) or as one string. Records that do not begin
  * with v=STSv1 are discarded; exactly one must remain.
  */
-export function parseStsRecords(records: ReadonlyArray<string | readonly string[]>): ParseResult<StsRecord> & {
+export function parseStsRecords(
+  records: ReadonlyArray<string | readonly string[]>,
+): ParseResult<StsRecord> & {
   /** How many records began with v=STSv1. */
   candidates: number;
 } {
@@ -35,7 +38,7 @@ export function parseStsRecords(records: ReadonlyArray<string | readonly string[
     const message =
       texts.length === 0
         ? 'No TXT record was given'
-        : hints[0] ?? `None of the ${texts.length} TXT record(s) begins with "v=STSv1"`;
+        : (hints[0] ?? `None of the ${texts.length} TXT record(s) begins with "v=STSv1"`);
     return { ok: false, candidates: 0, findings: [finding('sts-record.version', { message })] };
   }
   if (candidates.length > 1) {
@@ -52,17 +55,29 @@ export function parseStsRecords(records: ReadonlyArray<string | readonly string[
 export function parseStsRecord(text: string): ParseResult<StsRecord> {
   const findings: Finding[] = [];
   if (!beginsWithVersion(text, VERSION)) {
-    return { ok: false, findings: [finding('sts-record.version', { message: nearMiss(text) ?? `"${text.slice(0, 40)}" does not begin with "v=STSv1"`, column: 1 })] };
+    return {
+      ok: false,
+      findings: [
+        finding('sts-record.version', {
+          message: nearMiss(text) ?? `"${text.slice(0, 40)}" does not begin with "v=STSv1"`,
+          column: 1,
+        }),
+      ],
+    };
   }
   const { fields, problems } = splitTxtFields(text, VERSION.length);
-  for (const p of problems) findings.push(finding('sts-record.syntax', { message: p.message, column: p.column }));
+  for (const p of problems)
+    findings.push(finding('sts-record.syntax', { message: p.message, column: p.column }));
   let id: string | undefined;
   const extensions: Record<string, string> = {};
   const seen = new Set<string>();
   for (const field of fields) {
     if (seen.has(field.name)) {
       findings.push(
-        finding('sts-record.duplicate-field', { message: `field "${field.name}" appears again; the first one wins`, column: field.column }),
+        finding('sts-record.duplicate-field', {
+          message: `field "${field.name}" appears again; the first one wins`,
+          column: field.column,
+        }),
       );
       continue;
     }
@@ -76,13 +91,17 @@ export function parseStsRecord(text: string): ParseResult<StsRecord> {
             : field.value.length > 32
               ? `is ${field.value.length} characters long (at most 32)`
               : 'may contain only ASCII letters and digits';
-        findings.push(finding('sts-record.id', { message: `id "${field.value}" ${why}`, column: field.column }));
+        findings.push(
+          finding('sts-record.id', { message: `id "${field.value}" ${why}`, column: field.column }),
+        );
         id = '';
       }
       continue;
     }
     if (field.name === 'v') {
-      findings.push(finding('sts-record.syntax', { message: 'the version field appears again', column: field.column }));
+      findings.push(
+        finding('sts-record.syntax', { message: 'the version field appears again', column: field.column }),
+      );
       continue;
     }
     if (!EXT_VALUE.test(field.value)) {
@@ -95,18 +114,26 @@ export function parseStsRecord(text: string): ParseResult<StsRecord> {
       continue;
     }
     extensions[field.name] = field.value;
-    const hint = field.name.toLowerCase() === 'id' ? 'Field names are case-sensitive: write "id".' : undefined;
+    const hint =
+      field.name.toLowerCase() === 'id' ? 'Field names are case-sensitive: write "id".' : undefined;
     findings.push(
-      finding('sts-record.unknown-field', { message: `extension field "${field.name}" is ignored by senders`, column: field.column, ...(hint ? { hint } : {}) }),
+      finding('sts-record.unknown-field', {
+        message: `extension field "${field.name}" is ignored by senders`,
+        column: field.column,
+        ...(hint ? { hint } : {}),
+      }),
     );
   }
   if (id === undefined) findings.push(finding('sts-record.id', { message: 'the record has no id field' }));
-  if (hasErrors(findings) || !id) return { ok: false, findings, partial: { version: 'STSv1', ...(id ? { id } : {}), extensions } };
+  if (hasErrors(findings) || !id)
+    return { ok: false, findings, partial: { version: 'STSv1', ...(id ? { id } : {}), extensions } };
   return { ok: true, value: { version: 'STSv1', id, extensions }, findings };
 }
 
 /** The canonical text of a record: "v=STSv1; id=…" then any extensions. */
-export function formatStsRecord(record: Pick<StsRecord, 'id'> & Partial<Pick<StsRecord, 'extensions'>>): string {
+export function formatStsRecord(
+  record: Pick<StsRecord, 'id'> & Partial<Pick<StsRecord, 'extensions'>>,
+): string {
   const ext = Object.entries(record.extensions ?? {}).map(([k, v]) => `; ${k}=${v}`);
   return `v=STSv1; id=${record.id}${ext.join('')}`;
 }

@@ -32,12 +32,14 @@ export function ruaUriProblem(uri: string): string | undefined {
     const addr = uri.slice(7);
     const q = addr.indexOf('?');
     const mailbox = q >= 0 ? addr.slice(0, q) : addr;
-    if (q >= 0 && !URI_CHARS.test(addr.slice(q + 1))) return `the query of "${uri}" has characters that must be encoded`;
+    if (q >= 0 && !URI_CHARS.test(addr.slice(q + 1)))
+      return `the query of "${uri}" has characters that must be encoded`;
     const at = mailbox.lastIndexOf('@');
     if (at <= 0) return `"${uri}" has no address of the form user@domain`;
     const local = mailbox.slice(0, at);
     const domain = mailbox.slice(at + 1);
-    if (!MAILTO_LOCAL.test(local)) return `the local part "${local}" has characters that must be percent-encoded`;
+    if (!MAILTO_LOCAL.test(local))
+      return `the local part "${local}" has characters that must be percent-encoded`;
     const problem = hostnameProblem(domain.toLowerCase());
     if (problem) return `the domain "${domain}" of "${uri}" is invalid: ${problem}`;
     return undefined;
@@ -54,7 +56,8 @@ export function ruaUriProblem(uri: string): string | undefined {
     const host = hostPort[1]!;
     if (!host.startsWith('[')) {
       const problem = hostnameProblem(host.toLowerCase());
-      if (problem && !/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return `the host "${host}" of "${uri}" is invalid: ${problem}`;
+      if (problem && !/^\d{1,3}(\.\d{1,3}){3}$/.test(host))
+        return `the host "${host}" of "${uri}" is invalid: ${problem}`;
     }
     if (hostPort[2] && Number(hostPort[2]) > 65535) return `the port of "${uri}" is out of range`;
     const [beforeFragment, fragment, ...more] = pathEtc.split('#');
@@ -69,7 +72,9 @@ export function ruaUriProblem(uri: string): string | undefined {
 }
 
 /** Parse the TXT records found at _smtp._tls.<domain>; exactly one must begin with v=TLSRPTv1. */
-export function parseTlsrptRecords(records: ReadonlyArray<string | readonly string[]>): ParseResult<TlsrptRecord> & {
+export function parseTlsrptRecords(
+  records: ReadonlyArray<string | readonly string[]>,
+): ParseResult<TlsrptRecord> & {
   candidates: number;
 } {
   const texts = records.map(joinTxtStrings);
@@ -101,17 +106,31 @@ export function parseTlsrptRecords(records: ReadonlyArray<string | readonly stri
 /** Parse one joined record text that begins with v=TLSRPTv1. */
 export function parseTlsrptRecord(text: string): ParseResult<TlsrptRecord> {
   if (!beginsWithVersion(text, VERSION)) {
-    return { ok: false, findings: [finding('tlsrpt-record.version', { message: `"${text.slice(0, 40)}" does not begin with "v=TLSRPTv1"`, column: 1 })] };
+    return {
+      ok: false,
+      findings: [
+        finding('tlsrpt-record.version', {
+          message: `"${text.slice(0, 40)}" does not begin with "v=TLSRPTv1"`,
+          column: 1,
+        }),
+      ],
+    };
   }
   const findings: Finding[] = [];
   const { fields, problems } = splitTxtFields(text, VERSION.length);
-  for (const p of problems) findings.push(finding('tlsrpt-record.syntax', { message: p.message, column: p.column }));
+  for (const p of problems)
+    findings.push(finding('tlsrpt-record.syntax', { message: p.message, column: p.column }));
   let rua: string[] | undefined;
   const extensions: Record<string, string> = {};
   const seen = new Set<string>();
   for (const field of fields) {
     if (seen.has(field.name)) {
-      findings.push(finding('tlsrpt-record.duplicate-field', { message: `field "${field.name}" appears again; the first one wins`, column: field.column }));
+      findings.push(
+        finding('tlsrpt-record.duplicate-field', {
+          message: `field "${field.name}" appears again; the first one wins`,
+          column: field.column,
+        }),
+      );
       continue;
     }
     seen.add(field.name);
@@ -120,12 +139,17 @@ export function parseTlsrptRecord(text: string): ParseResult<TlsrptRecord> {
       rua = field.value.split(',').map((u) => u.trim());
       for (const uri of rua) {
         const problem = ruaUriProblem(uri);
-        if (problem) findings.push(finding('tlsrpt-record.rua-invalid', { message: problem, column: field.column, subject: uri }));
+        if (problem)
+          findings.push(
+            finding('tlsrpt-record.rua-invalid', { message: problem, column: field.column, subject: uri }),
+          );
       }
       continue;
     }
     if (field.name === 'v') {
-      findings.push(finding('tlsrpt-record.syntax', { message: 'the version field appears again', column: field.column }));
+      findings.push(
+        finding('tlsrpt-record.syntax', { message: 'the version field appears again', column: field.column }),
+      );
       continue;
     }
     if (!EXT_VALUE.test(field.value)) {
@@ -138,14 +162,22 @@ export function parseTlsrptRecord(text: string): ParseResult<TlsrptRecord> {
       continue;
     }
     extensions[field.name] = field.value;
-    findings.push(finding('tlsrpt-record.unknown-field', { message: `extension field "${field.name}" is ignored by senders`, column: field.column }));
+    findings.push(
+      finding('tlsrpt-record.unknown-field', {
+        message: `extension field "${field.name}" is ignored by senders`,
+        column: field.column,
+      }),
+    );
   }
   if (rua === undefined) findings.push(finding('tlsrpt-record.rua-missing'));
-  if (hasErrors(findings) || !rua) return { ok: false, findings, partial: { version: 'TLSRPTv1', ...(rua ? { rua } : {}), extensions } };
+  if (hasErrors(findings) || !rua)
+    return { ok: false, findings, partial: { version: 'TLSRPTv1', ...(rua ? { rua } : {}), extensions } };
   return { ok: true, value: { version: 'TLSRPTv1', rua, extensions }, findings };
 }
 
-export function formatTlsrptRecord(record: Pick<TlsrptRecord, 'rua'> & Partial<Pick<TlsrptRecord, 'extensions'>>): string {
+export function formatTlsrptRecord(
+  record: Pick<TlsrptRecord, 'rua'> & Partial<Pick<TlsrptRecord, 'extensions'>>,
+): string {
   const ext = Object.entries(record.extensions ?? {}).map(([k, v]) => `; ${k}=${v}`);
   return `v=TLSRPTv1; rua=${record.rua.join(',')}${ext.join('')}`;
 }

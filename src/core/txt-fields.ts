@@ -32,7 +32,10 @@ export function beginsWithVersion(text: string, token: string): boolean {
 }
 
 /** Split what follows the version token into fields, noting every deviation from the grammar. */
-export function splitTxtFields(text: string, versionLength: number): { fields: TxtField[]; problems: TxtFieldProblem[] } {
+export function splitTxtFields(
+  text: string,
+  versionLength: number,
+): { fields: TxtField[]; problems: TxtFieldProblem[] } {
   const fields: TxtField[] = [];
   const problems: TxtFieldProblem[] = [];
   const bad = /[^\x20-\x7e\t]/.exec(text);
@@ -46,12 +49,18 @@ export function splitTxtFields(text: string, versionLength: number): { fields: T
   const segments = rest.split(';');
   if (segments.length === 1) {
     if (rest.trim().length > 0) {
-      problems.push({ column: versionLength + 1, message: `the version must be followed by ";" (found "${rest.trim()}")` });
+      problems.push({
+        column: versionLength + 1,
+        message: `the version must be followed by ";" (found "${rest.trim()}")`,
+      });
     } else problems.push({ column: versionLength + 1, message: 'no fields after the version' });
     return { fields, problems };
   }
   if (!/^[ \t]*$/.test(segments[0]!)) {
-    problems.push({ column: versionLength + 1, message: `unexpected text "${segments[0]!.trim()}" after the version` });
+    problems.push({
+      column: versionLength + 1,
+      message: `unexpected text "${segments[0]!.trim()}" after the version`,
+    });
   }
   let offset = versionLength + segments[0]!.length + 1;
   for (let i = 1; i < segments.length; i++) {

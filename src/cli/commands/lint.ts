@@ -48,25 +48,41 @@ async function runLint(file: string | undefined, opts: LintOptions): Promise<num
   }
   if (opts.fix && (file === undefined || file === '-')) throw new UsageError('--fix needs a FILE to rewrite');
   if (opts.mx && file === undefined) throw new UsageError('--mx needs a policy FILE to check against');
-  const mx = opts.mx?.flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m.length > 0);
+  const mx = opts.mx
+    ?.flatMap((m) => m.split(','))
+    .map((m) => m.trim())
+    .filter((m) => m.length > 0);
 
   let text: string | undefined;
   let result: LintResult;
   if (file !== undefined) {
     const { bytes, truncated } = await readInput(file, MAX_POLICY_BYTES);
     if (truncated) {
-      const f = finding('policy.too-large', { message: `${file} is larger than ${MAX_POLICY_BYTES} bytes; senders stop reading there` });
+      const f = finding('policy.too-large', {
+        message: `${file} is larger than ${MAX_POLICY_BYTES} bytes; senders stop reading there`,
+      });
       result = { valid: false, findings: [f] };
     } else {
       text = new TextDecoder().decode(bytes);
-      result = lint({ policy: bytes, ...(opts.record ? { records: opts.record } : {}), ...(opts.tlsrpt ? { tlsrpt: opts.tlsrpt } : {}), ...(mx ? { mx } : {}) });
+      result = lint({
+        policy: bytes,
+        ...(opts.record ? { records: opts.record } : {}),
+        ...(opts.tlsrpt ? { tlsrpt: opts.tlsrpt } : {}),
+        ...(mx ? { mx } : {}),
+      });
     }
     if (truncated && (opts.record || opts.tlsrpt)) {
-      const more = lint({ ...(opts.record ? { records: opts.record } : {}), ...(opts.tlsrpt ? { tlsrpt: opts.tlsrpt } : {}) });
+      const more = lint({
+        ...(opts.record ? { records: opts.record } : {}),
+        ...(opts.tlsrpt ? { tlsrpt: opts.tlsrpt } : {}),
+      });
       result = { ...more, findings: [...result.findings, ...more.findings], valid: false };
     }
   } else {
-    result = lint({ ...(opts.record ? { records: opts.record } : {}), ...(opts.tlsrpt ? { tlsrpt: opts.tlsrpt } : {}) });
+    result = lint({
+      ...(opts.record ? { records: opts.record } : {}),
+      ...(opts.tlsrpt ? { tlsrpt: opts.tlsrpt } : {}),
+    });
   }
 
   let fix: { applied: boolean; changes: string[]; reasons: string[] } | undefined;
@@ -91,7 +107,12 @@ async function runLint(file: string | undefined, opts: LintOptions): Promise<num
   const c = colors();
   const out: string[] = [];
   for (const f of result.findings) {
-    out.push(renderFinding(c, f, { ...(file && f.line !== undefined ? { source: file === '-' ? '<stdin>' : file } : {}), ...(text !== undefined && f.line !== undefined ? { text } : {}) }));
+    out.push(
+      renderFinding(c, f, {
+        ...(file && f.line !== undefined ? { source: file === '-' ? '<stdin>' : file } : {}),
+        ...(text !== undefined && f.line !== undefined ? { text } : {}),
+      }),
+    );
   }
   if (out.length > 0) out.push('');
   if (fix) {
@@ -108,10 +129,16 @@ async function runLint(file: string | undefined, opts: LintOptions): Promise<num
   const n = countBySeverity(result.findings);
   const counts = `${plural(n.errors, 'error')}, ${plural(n.warnings, 'warning')}, ${plural(n.infos, 'note')}`;
   const parts: string[] = [];
-  if (result.policy) parts.push(`policy: mode ${result.policy.mode}, ${plural(result.policy.mx.length, 'mx pattern')}, max_age ${result.policy.maxAge}`);
+  if (result.policy)
+    parts.push(
+      `policy: mode ${result.policy.mode}, ${plural(result.policy.mx.length, 'mx pattern')}, max_age ${result.policy.maxAge}`,
+    );
   if (result.record) parts.push(`record: id ${result.record.id}`);
   if (result.tlsrpt) parts.push(`tlsrpt: ${result.tlsrpt.rua.join(', ')}`);
-  if (result.mx) parts.push(`${result.mx.covered.length}/${result.mx.covered.length + result.mx.notCovered.length} MX covered`);
+  if (result.mx)
+    parts.push(
+      `${result.mx.covered.length}/${result.mx.covered.length + result.mx.notCovered.length} MX covered`,
+    );
   const verdict = hasErrors(result.findings) ? c.red(c.bold('✗ invalid')) : c.green(c.bold('✓ valid'));
   out.push(`${verdict} (${counts})${parts.length ? ` — ${parts.join('; ')}` : ''}`);
   process.stdout.write(`${out.join('\n')}\n`);

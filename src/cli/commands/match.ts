@@ -21,7 +21,9 @@ export function registerMatch(program: Command): void {
       else {
         const c = colors();
         process.stdout.write(
-          matches ? `${c.green('match')}: ${pattern} covers ${host}\n` : `${c.red('no match')}: ${pattern} does not cover ${host}\n`,
+          matches
+            ? `${c.green('match')}: ${pattern} covers ${host}\n`
+            : `${c.red('no match')}: ${pattern} does not cover ${host}\n`,
         );
       }
       process.exitCode = matches ? EXIT_OK : EXIT_PROBLEMS;
