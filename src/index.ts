@@ -8,3 +8,4 @@ export * from './core/sts-record.js';
 export * from './core/tlsrpt-record.js';
 export type * from './ports.js';
 export { systemClock } from './ports.js';
+export * from './core/certificate.js';
