@@ -1,6 +1,7 @@
 // The network adapters (src/node/) against the simulated mail domain (src/sim/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsResolver } from '../src/node/dns.js';
+import { createPolicyFetcher } from '../src/node/policy-fetch.js';
 import type { ScenarioInput } from '../src/sim/scenario.js';
 import { type Simulation, startSimulation } from '../src/sim/simulation.js';
 
@@ -22,6 +23,27 @@ const scenario: ScenarioInput = {
     { name: 'samezone.test', stsRecord: { id: 'same1', cnameTo: 'sts-target.samezone.test' } },
     { name: 'long.test', stsRecord: { text: longTxt } },
     { name: 'broken.test', stsRecord: { id: 'broken1' } },
+    ...(
+      [
+        ['p404.test', { status: 404 }],
+        ['p301.test', { location: 'https://elsewhere.test/policy.txt' }],
+        ['html.test', { contentType: 'text/html; charset=utf-8' }],
+        ['huge.test', { oversizeBytes: 10 * 1024 * 1024 }],
+        ['dribble.test', { dribble: true }],
+        ['slow.test', { responseDelayMs: 60_000 }],
+        ['expired.test', { cert: 'expired' }],
+        ['future.test', { cert: 'not-yet-valid' }],
+        ['wrongname.test', { cert: 'wrong-name' }],
+        ['selfsigned.test', { cert: 'self-signed' }],
+        ['tls10.test', { tls10Only: true }],
+      ] as const
+    ).map(([name, faults]) => ({
+      name,
+      mx: [{ host: `mx.${name}` }],
+      stsRecord: { id: 'x1' },
+      policyHost: { faults },
+    })),
+    { name: 'nohost.test', stsRecord: { id: 'x1' }, policyHost: { absent: true } },
   ],
   dnsFaults: [
     { name: '_mta-sts.broken.test', type: 'TXT', fault: 'servfail' },
@@ -103,5 +125,107 @@ describe('DNS resolver against the simulator', () => {
     const dns = createDnsResolver({ servers: ['127.0.0.1:1'], timeoutMs: 300, tries: 1 });
     const r = await dns.a('good.test');
     expect(r.status).toBe('error');
+  });
+});
+
+function fetcher(timeoutMs = 2000) {
+  return createPolicyFetcher({
+    dns: resolver(),
+    caPem: sim.caPem,
+    useSystemCa: false,
+    connectTo: sim.connectTo,
+    timeoutMs,
+  });
+}
+
+describe('policy fetch against the simulator', () => {
+  it('fetches a policy with TLS facts', async () => {
+    const r = await fetcher().fetchPolicy('good.test');
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.status).toBe(200);
+    expect(r.contentType).toMatch(/^text\/plain/);
+    expect(Buffer.from(r.body).toString()).toContain('mx: mx1.good.test');
+    expect(r.truncated).toBe(false);
+    expect(r.tls.trusted).toBe(true);
+    expect(r.tls.protocol).toBe('TLSv1.3');
+    expect(r.tls.chain[0]?.dnsNames).toEqual(['mta-sts.good.test']);
+    expect(r.tls.chain.length).toBe(2);
+    expect(r.address).toMatch(/^127\.1\./);
+  });
+
+  it('returns a 404 as a status, not an error', async () => {
+    const r = await fetcher().fetchPolicy('p404.test');
+    expect(r).toMatchObject({ ok: true, status: 404 });
+  });
+
+  it('never follows a redirect and reports its Location', async () => {
+    const r = await fetcher().fetchPolicy('p301.test');
+    expect(r).toMatchObject({ ok: true, status: 301, location: 'https://elsewhere.test/policy.txt' });
+  });
+
+  it('reports the content type as sent', async () => {
+    const r = await fetcher().fetchPolicy('html.test');
+    expect(r).toMatchObject({ ok: true, status: 200, contentType: 'text/html; charset=utf-8' });
+  });
+
+  it('stops reading a 10 MB body at the cap', async () => {
+    const r = await fetcher().fetchPolicy('huge.test');
+    expect(r).toMatchObject({ ok: true, status: 200, truncated: true });
+    if (r.ok) expect(r.body.length).toBe(65_536);
+  });
+
+  it('gives up on a body sent one byte per second', async () => {
+    const r = await fetcher(1000).fetchPolicy('dribble.test');
+    expect(r).toMatchObject({ ok: false, failure: { stage: 'timeout', code: 'timeout' } });
+    if (!r.ok) expect(r.failure.tls?.trusted).toBe(true);
+  });
+
+  it('gives up on a server that never answers', async () => {
+    const r = await fetcher(800).fetchPolicy('slow.test');
+    expect(r).toMatchObject({ ok: false, failure: { stage: 'timeout', code: 'timeout' } });
+  });
+
+  it('reports certificate problems in the TLS facts instead of failing', async () => {
+    const expired = await fetcher().fetchPolicy('expired.test');
+    expect(expired).toMatchObject({ ok: true, tls: { trusted: false, verifyError: 'CERT_HAS_EXPIRED' } });
+    const future = await fetcher().fetchPolicy('future.test');
+    expect(future).toMatchObject({ ok: true, tls: { trusted: false, verifyError: 'CERT_NOT_YET_VALID' } });
+    const wrong = await fetcher().fetchPolicy('wrongname.test');
+    expect(wrong).toMatchObject({ ok: true, tls: { trusted: true } });
+    if (wrong.ok) expect(wrong.tls.chain[0]?.dnsNames).toEqual(['wrong-name.invalid']);
+    const self = await fetcher().fetchPolicy('selfsigned.test');
+    expect(self).toMatchObject({
+      ok: true,
+      tls: { trusted: false, verifyError: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
+    });
+  });
+
+  it('names a TLS 1.0-only server', async () => {
+    const r = await fetcher().fetchPolicy('tls10.test');
+    expect(r).toMatchObject({
+      ok: false,
+      failure: { stage: 'tls', code: 'tls-version', tls: { protocol: 'TLSv1' } },
+    });
+  });
+
+  it('reports an unresolvable policy host as a DNS failure', async () => {
+    expect(await fetcher().fetchPolicy('nohost.test')).toMatchObject({
+      ok: false,
+      failure: { stage: 'dns', code: 'nxdomain' },
+    });
+    expect(await fetcher().fetchPolicy('broken.test')).toMatchObject({
+      ok: false,
+      failure: { stage: 'dns', code: 'timeout' },
+    });
+  });
+
+  it('trusts only what it is told to trust', async () => {
+    const r = await createPolicyFetcher({
+      dns: resolver(),
+      connectTo: sim.connectTo,
+      timeoutMs: 2000,
+    }).fetchPolicy('good.test');
+    expect(r).toMatchObject({ ok: true, tls: { trusted: false } });
   });
 });

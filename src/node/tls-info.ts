@@ -1,0 +1,152 @@
+// TLS client plumbing shared by the policy fetch and the SMTP probe. The handshake accepts
+// any certificate so that the checker, not OpenSSL, judges expiry, names and trust, and can
+// report every problem at once; what the peer showed is summarised as TlsPeerInfo.
+import { X509Certificate } from 'node:crypto';
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { CertificateSummary, TlsPeerInfo } from '../ports.js';
+
+export interface TrustOptions {
+  /** Extra trust anchor(s), PEM. */
+  caPem?: string;
+  /** Also trust the bundled system roots (tls.rootCertificates); default true. */
+  useSystemCa?: boolean;
+}
+
+/** The `ca` option for node:tls: undefined means Node's defaults. */
+export function trustAnchors(options: TrustOptions): string[] | undefined {
+  const system = options.useSystemCa !== false;
+  if (!options.caPem) return system ? undefined : [];
+  return system ? [...tls.rootCertificates, options.caPem] : [options.caPem];
+}
+
+/** Client settings that let a TLS 1.0/1.1-only server finish the handshake (to name the fault). */
+export const PERMISSIVE_TLS = { minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+
+export function isOutdatedProtocol(protocol: string | null | undefined): boolean {
+  return protocol === 'TLSv1' || protocol === 'TLSv1.1' || protocol === 'SSLv3';
+}
+
+function isoDate(text: string): string {
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? text : d.toISOString();
+}
+
+/** dNSName entries from Node's subjectAltName string ('DNS:a, DNS:b, IP Address:…'), lowercased. */
+export function parseSanDnsNames(subjectAltName: string | undefined): string[] {
+  if (!subjectAltName) return [];
+  const names: string[] = [];
+  // Node quotes (JSON-style) values containing separators or special characters.
+  const re = /([A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g;
+  for (let m = re.exec(subjectAltName); m !== null; m = re.exec(subjectAltName)) {
+    if (m[0] === '') break;
+    if (m[1] !== 'DNS') continue;
+    let value = m[2] ?? '';
+    if (value.startsWith('"')) {
+      try {
+        value = JSON.parse(value) as string;
+      } catch {
+        continue;
+      }
+    }
+    names.push(value.toLowerCase());
+  }
+  return names;
+}
+
+export function summarizeCertificate(raw: Buffer): CertificateSummary {
+  const x = new X509Certificate(raw);
+  return {
+    subject: x.subject.split('\n').join(', '),
+    issuer: x.issuer.split('\n').join(', '),
+    dnsNames: parseSanDnsNames(x.subjectAltName),
+    validFrom: isoDate(x.validFrom),
+    validTo: isoDate(x.validTo),
+    fingerprint256: x.fingerprint256,
+    serialNumber: x.serialNumber,
+  };
+}
+
+/** The chain as OpenSSL presents it: the leaf first, then each issuer (at most 10). */
+export function peerChain(socket: tls.TLSSocket): CertificateSummary[] {
+  const chain: CertificateSummary[] = [];
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert?.raw && chain.length < 10 && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    try {
+      chain.push(summarizeCertificate(cert.raw));
+    } catch {
+      break;
+    }
+    cert = cert.issuerCertificate;
+  }
+  return chain;
+}
+
+export function peerInfo(socket: tls.TLSSocket): TlsPeerInfo {
+  const error = socket.authorizationError as unknown as Error | string | null | undefined;
+  const verifyError = error ? String((error as NodeJS.ErrnoException).code ?? error) : undefined;
+  return {
+    protocol: socket.getProtocol() ?? 'unknown',
+    cipher: socket.getCipher()?.name ?? 'unknown',
+    chain: peerChain(socket),
+    trusted: socket.authorized,
+    ...(verifyError ? { verifyError } : {}),
+  };
+}
+
+export type HandshakeResult =
+  | { ok: true; socket: tls.TLSSocket; info: TlsPeerInfo }
+  | { ok: false; code: string; detail: string };
+
+/**
+ * TLS client handshake over an open socket with SNI = servername. Never rejects the peer's
+ * certificate; `permissive` also allows TLS 1.0/1.1. Destroys the socket on failure.
+ */
+export function tlsHandshake(options: {
+  socket: net.Socket;
+  servername: string;
+  trust: TrustOptions;
+  permissive?: boolean;
+  timeoutMs: number;
+}): Promise<HandshakeResult> {
+  return new Promise((resolve) => {
+    const ca = trustAnchors(options.trust);
+    const secure = tls.connect({
+      socket: options.socket,
+      servername: options.servername,
+      ...(ca !== undefined ? { ca } : {}),
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+      ...(options.permissive ? PERMISSIVE_TLS : { minVersion: 'TLSv1.2' as const }),
+    });
+    let settled = false;
+    const finish = (result: HandshakeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (!result.ok) {
+        secure.destroy();
+        options.socket.destroy();
+      }
+      resolve(result);
+    };
+    const timer = setTimeout(
+      () =>
+        finish({ ok: false, code: 'timeout', detail: `TLS handshake not done in ${options.timeoutMs} ms` }),
+      options.timeoutMs,
+    );
+    secure.once('secureConnect', () => {
+      secure.removeAllListeners('error');
+      secure.on('error', () => undefined);
+      finish({ ok: true, socket: secure, info: peerInfo(secure) });
+    });
+    secure.once('error', (err: NodeJS.ErrnoException) =>
+      finish({ ok: false, code: err.code ?? 'tls-error', detail: err.message.split('\n')[0] ?? err.message }),
+    );
+    secure.once('close', () =>
+      finish({ ok: false, code: 'ECONNRESET', detail: 'connection closed during the TLS handshake' }),
+    );
+  });
+}
