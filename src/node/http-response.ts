@@ -74,11 +74,11 @@ export class HttpResponseReader {
   push(chunk: Buffer): boolean {
     if (this.phase === 'done') return true;
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (this.phase !== 'done') {
+    while (!this.done) {
       const progressed = this.phase === 'head' ? this.readHead() : this.readBody();
       if (!progressed) break;
     }
-    return this.phase === 'done';
+    return this.done;
   }
 
   /** The peer closed the connection. */
