@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerLint } from './commands/lint.js';
 import { registerMatch } from './commands/match.js';
+import { registerReports } from './commands/reports.js';
 import { EXIT_USAGE, UsageError } from './output.js';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerLint(program);
   registerMatch(program);
+  registerReports(program);
   return program;
 }
 

@@ -208,3 +208,20 @@ export async function ingestPaths(
   }
   return { items, counts: countResults(items) };
 }
+
+/** Store report objects built in memory (the demo's generated reports). */
+export async function ingestReportObjects(
+  reports: readonly object[],
+  store: ReportStore,
+  options: { source?: string; now?: () => Date } = {},
+): Promise<IngestOutcome> {
+  const now = options.now ?? (() => new Date());
+  const items: IngestItemResult[] = [];
+  for (const [i, r] of reports.entries()) {
+    const json = Buffer.from(JSON.stringify(r));
+    items.push(
+      await storeExtracted({ source: `${options.source ?? 'generated'}#${i + 1}`, json }, store, now()),
+    );
+  }
+  return { items, counts: countResults(items) };
+}
