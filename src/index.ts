@@ -9,3 +9,24 @@ export * from './core/tlsrpt-record.js';
 export type * from './ports.js';
 export { systemClock } from './ports.js';
 export * from './core/certificate.js';
+export { createDnsResolver, DnsConfigError, type DnsResolverOptions, parseDnsServer } from './node/dns.js';
+export {
+  type ConnectTarget,
+  ConnectToError,
+  formatConnectTo,
+  parseConnectTo,
+  resolveConnectTarget,
+} from './node/connect-to.js';
+export { peerInfo, summarizeCertificate, type TrustOptions, trustAnchors } from './node/tls-info.js';
+export { createPolicyFetcher, DEFAULT_POLICY_MAX_BYTES, type PolicyFetcherOptions } from './node/policy-fetch.js';
+export { createSmtpProber, type SmtpProberOptions } from './node/smtp-probe.js';
+export {
+  loadScenarioFile,
+  parseScenario,
+  parseScenarioYaml,
+  type Scenario,
+  ScenarioError,
+  type ScenarioInput,
+} from './sim/scenario.js';
+export { type SimHost, type Simulation, type SimulationOptions, startSimulation } from './sim/simulation.js';
+export { demoScenario } from './sim/demo-scenario.js';

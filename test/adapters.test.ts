@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsResolver } from '../src/node/dns.js';
 import { createPolicyFetcher } from '../src/node/policy-fetch.js';
+import { createSmtpProber } from '../src/node/smtp-probe.js';
 import type { ScenarioInput } from '../src/sim/scenario.js';
 import { type Simulation, startSimulation } from '../src/sim/simulation.js';
 
@@ -44,6 +45,21 @@ const scenario: ScenarioInput = {
       policyHost: { faults },
     })),
     { name: 'nohost.test', stsRecord: { id: 'x1' }, policyHost: { absent: true } },
+    {
+      name: 'smtp.test',
+      mx: [
+        { host: 'nostarttls.smtp.test', faults: { noStarttls: true } },
+        { host: 'refused.smtp.test', faults: { starttlsRefused: true } },
+        { host: 'nobanner.smtp.test', faults: { noBanner: true } },
+        { host: 'longbanner.smtp.test', faults: { bannerContinuationLines: 100_000 } },
+        { host: 'endless.smtp.test', faults: { endlessBanner: true } },
+        { host: 'tls10.smtp.test', faults: { tls10Only: true } },
+        { host: 'down.smtp.test', faults: { down: true } },
+        { host: 'expired.smtp.test', faults: { cert: 'expired' } },
+        { host: 'wrongname.smtp.test', faults: { cert: 'wrong-name' } },
+        { host: 'ok.smtp.test', faults: { certExpiresInDays: 5 } },
+      ],
+    },
   ],
   dnsFaults: [
     { name: '_mta-sts.broken.test', type: 'TXT', fault: 'servfail' },
@@ -227,5 +243,77 @@ describe('policy fetch against the simulator', () => {
       timeoutMs: 2000,
     }).fetchPolicy('good.test');
     expect(r).toMatchObject({ ok: true, tls: { trusted: false } });
+  });
+});
+
+function prober(timeoutMs = 2000) {
+  return createSmtpProber({ caPem: sim.caPem, useSystemCa: false, connectTo: sim.connectTo, timeoutMs });
+}
+
+async function probeHost(name: string, timeoutMs?: number) {
+  const host = sim.hosts.find((h) => h.name === name);
+  if (!host?.addresses[0]) throw new Error(`no such simulated host ${name}`);
+  return prober(timeoutMs).probe(name, host.addresses[0]);
+}
+
+describe('SMTP probe against the simulator', () => {
+  it('completes banner, EHLO, STARTTLS and TLS with SNI = the MX name', async () => {
+    const r = await probeHost('mx1.good.test');
+    expect(r.failure).toBeUndefined();
+    expect(r).toMatchObject({ host: 'mx1.good.test', port: 25, starttls: 'offered', tls: { trusted: true } });
+    expect(r.banner).toMatch(/^mx1\.good\.test ESMTP/);
+    expect(r.ehlo).toContain('STARTTLS');
+    expect(r.tls?.chain[0]?.dnsNames).toEqual(['mx1.good.test']);
+  });
+
+  it('reports the certificate expiry date', async () => {
+    const r = await probeHost('ok.smtp.test');
+    const validTo = Date.parse(r.tls?.chain[0]?.validTo ?? '');
+    expect(validTo - Date.now()).toBeLessThan(6 * 86_400_000);
+    expect(validTo - Date.now()).toBeGreaterThan(4 * 86_400_000);
+  });
+
+  it('tells a missing STARTTLS from a refused one', async () => {
+    const missing = await probeHost('nostarttls.smtp.test');
+    expect(missing).toMatchObject({ starttls: 'not-offered' });
+    expect(missing.failure).toBeUndefined();
+    const refused = await probeHost('refused.smtp.test');
+    expect(refused).toMatchObject({ starttls: 'refused', failure: { stage: 'starttls', code: 'refused' } });
+  });
+
+  it('gives up on a server that never sends a banner', async () => {
+    const r = await probeHost('nobanner.smtp.test', 800);
+    expect(r).toMatchObject({ failure: { stage: 'banner', code: 'timeout' } });
+  });
+
+  it('gives up on 100 000 continuation lines and on an endless banner', async () => {
+    expect(await probeHost('longbanner.smtp.test')).toMatchObject({
+      failure: { stage: 'banner', code: 'too-many-lines' },
+    });
+    expect(await probeHost('endless.smtp.test')).toMatchObject({
+      failure: { stage: 'banner', code: 'too-many-lines' },
+    });
+  });
+
+  it('names a TLS 1.0-only server', async () => {
+    const r = await probeHost('tls10.smtp.test');
+    expect(r).toMatchObject({
+      starttls: 'offered',
+      failure: { stage: 'tls', code: 'tls-version', tls: { protocol: 'TLSv1' } },
+    });
+  });
+
+  it('reports a refused connection', async () => {
+    expect(await probeHost('down.smtp.test')).toMatchObject({
+      failure: { stage: 'connect', code: 'ECONNREFUSED' },
+    });
+  });
+
+  it('reports certificate problems as facts', async () => {
+    expect(await probeHost('expired.smtp.test')).toMatchObject({
+      tls: { trusted: false, verifyError: 'CERT_HAS_EXPIRED' },
+    });
+    const wrong = await probeHost('wrongname.smtp.test');
+    expect(wrong.tls?.chain[0]?.dnsNames).toEqual(['wrong-name.invalid']);
   });
 });
