@@ -1,8 +1,10 @@
 // The `mta-sts` command: parses arguments and dispatches to one command module each.
 import { Command, CommanderError } from 'commander';
+import { registerCheck } from './commands/check.js';
 import { registerLint } from './commands/lint.js';
 import { registerMatch } from './commands/match.js';
 import { registerReports } from './commands/reports.js';
+import { registerSim } from './commands/sim.js';
 import { EXIT_USAGE, UsageError } from './output.js';
 
 export function buildProgram(): Command {
@@ -13,9 +15,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerCheck(program);
   registerLint(program);
   registerMatch(program);
   registerReports(program);
+  registerSim(program);
   return program;
 }
 
