@@ -54,6 +54,11 @@ export interface Simulation {
   hosts: SimHost[];
   /** SMTP messages accepted so far, over all MX hosts. */
   messages(): number;
+  /** Issue a further certificate from the simulation's CA (e.g. for a real server in a test). */
+  issueCertificate(
+    dnsNames: string[],
+    faults?: { cert: CertKind; certExpiresInDays?: number },
+  ): Promise<IssuedCertificate>;
   stop(): Promise<void>;
 }
 
@@ -269,6 +274,11 @@ export async function startSimulation(
       checkFlags,
       hosts,
       messages: () => smtpCounters.reduce((sum, f) => sum + f(), 0),
+      issueCertificate: (dnsNames, faults = { cert: 'valid' }) =>
+        ca.issue({
+          ...leafOptionsFor(dnsNames[0] ?? 'unnamed', faults, now),
+          ...(faults.cert === 'wrong-name' ? {} : { dnsNames }),
+        }),
       stop: stopAll,
     };
   } catch (err) {
