@@ -1,8 +1,10 @@
 // The `mta-sts` command: parses arguments and dispatches to one command module each.
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './commands/check.js';
+import { registerDemo } from './commands/demo.js';
 import { registerLint } from './commands/lint.js';
 import { registerMatch } from './commands/match.js';
+import { registerResolver } from './commands/resolver.js';
 import { registerReports } from './commands/reports.js';
 import { registerSim } from './commands/sim.js';
 import { EXIT_USAGE, UsageError } from './output.js';
@@ -16,8 +18,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCheck(program);
+  registerDemo(program);
   registerLint(program);
   registerMatch(program);
+  registerResolver(program);
   registerReports(program);
   registerSim(program);
   return program;

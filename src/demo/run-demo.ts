@@ -1,0 +1,135 @@
+// `mta-sts demo`: the whole story on a simulated mail domain, offline. The simulator starts
+// three domains on loopback (healthy, testing with a broken MX certificate, a stale setup);
+// the checker examines each; generated TLS reports for them are ingested and summarised.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CheckReport, Verdict } from '../check/check-domain.js';
+import { checkDomains } from '../check/run.js';
+import { generateDemoReports } from '../reports/demo-reports.js';
+import { ingestReportObjects } from '../reports/ingest.js';
+import { openReportStore } from '../reports/store.js';
+import type { ReportSummary } from '../reports/types.js';
+import { demoScenario } from '../sim/demo-scenario.js';
+import { startSimulation } from '../sim/simulation.js';
+
+/** What each demo domain is meant to show, and the verdict the checker must reach. */
+export const DEMO_STORIES: Record<string, { expect: Verdict; story: string[] }> = {
+  'healthy.example': {
+    expect: 'ok',
+    story: [
+      'Everything a sending MTA looks at passes: one _mta-sts record, the policy served over HTTPS',
+      'with a valid certificate and status 200, every MX covered by the policy and offering STARTTLS',
+      'with a certificate for its own name, and TLS reports going to a mailbox on another domain.',
+    ],
+  },
+  'testing.example': {
+    expect: 'fail',
+    story: [
+      'The policy is in testing mode, so senders still deliver, but mx2 presents a certificate for',
+      'another name: under enforce, mail to that MX would stop. Senders report it as',
+      'certificate-host-mismatch in their TLS reports (see the summary below). Fix the certificate,',
+      'watch the reports go quiet, then switch to enforce.',
+    ],
+  },
+  'stale.example': {
+    expect: 'fail',
+    story: [
+      'A second MX was added but the policy still lists only the first: senders with the enforce',
+      'policy refuse to deliver to mx2 (validation-failure). And TLS reports are sent to a mailbox',
+      'on the domain itself, so the very failures they describe can stop them arriving.',
+    ],
+  },
+};
+
+export interface DemoResult {
+  checks: CheckReport[];
+  /** Domains whose verdict differs from what the demo scenario is built to show. */
+  unexpected: Array<{ domain: string; expected: Verdict; got: Verdict }>;
+  reports: { ingested: number; summary: ReportSummary; byDomain: Record<string, ReportSummary['totals']> };
+  simulator: { dns: string; checkFlags: string[] };
+}
+
+export interface DemoOptions {
+  /** Called with each part as it is ready, so the CLI can print while the demo runs. */
+  onCheck?: (report: CheckReport) => void;
+  onStage?: (stage: 'started' | 'checked' | 'reports', info: Record<string, unknown>) => void;
+  now?: () => Date;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const now = options.now ?? (() => new Date());
+  const sim = await startSimulation(demoScenario, { now: now() });
+  const workDir = await mkdtemp(join(tmpdir(), 'mta-sts-demo-'));
+  try {
+    const domains = sim.scenario.domains.map((d) => d.name);
+    options.onStage?.('started', {
+      dns: `${sim.dns.address}:${sim.dns.port}`,
+      domains,
+      hosts: sim.hosts.length,
+    });
+    const checks = await checkDomains(
+      domains,
+      {
+        resolvers: [`${sim.dns.address}:${sim.dns.port}`],
+        caFile: sim.caFile,
+        noSystemCa: true,
+        connectTo: sim.connectTo.map((c) => `${c.host}:${c.port}:${c.toAddress}:${c.toPort}`),
+        timeoutSeconds: 5,
+        now,
+      },
+      undefined,
+    );
+    for (const r of checks) options.onCheck?.(r);
+    const unexpected = checks
+      .filter((r) => DEMO_STORIES[r.domain] && DEMO_STORIES[r.domain]!.expect !== r.verdict)
+      .map((r) => ({ domain: r.domain, expected: DEMO_STORIES[r.domain]!.expect, got: r.verdict }));
+    options.onStage?.('checked', { unexpected });
+
+    // The reports story: what the large senders would mail about these domains over a week.
+    const generated = generateDemoReports({
+      domains: sim.scenario.domains.map((d) => {
+        const failing = d.mx.find((m) => m.faults.cert !== 'valid');
+        const covered = d.policy?.mx;
+        const uncovered = covered ? d.mx.find((m) => !covered.includes(m.host)) : undefined;
+        const failingMx = failing
+          ? {
+              host: failing.host,
+              resultType:
+                failing.faults.cert === 'wrong-name' ? 'certificate-host-mismatch' : 'certificate-expired',
+            }
+          : uncovered
+            ? { host: uncovered.host, resultType: 'validation-failure' }
+            : undefined;
+        return {
+          domain: d.name,
+          mode: d.policy?.mode ?? 'none',
+          mx: d.mx.map((m) => m.host),
+          ...(failingMx ? { failingMx } : {}),
+        };
+      }),
+      start: new Date(now().getTime() - 7 * 86_400_000),
+      days: 7,
+    });
+    const store = await openReportStore(join(workDir, 'demo.db'));
+    try {
+      const outcome = await ingestReportObjects(generated, store, { source: 'demo', now });
+      const summary = await store.summary({});
+      const byDomain: Record<string, ReportSummary['totals']> = {};
+      for (const d of sim.scenario.domains)
+        byDomain[d.name] = (await store.summary({ domain: d.name })).totals;
+      options.onStage?.('reports', { ingested: outcome.counts.ingested, summary, byDomain });
+      return {
+        checks,
+        unexpected,
+        reports: { ingested: outcome.counts.ingested, summary, byDomain },
+        simulator: { dns: `${sim.dns.address}:${sim.dns.port}`, checkFlags: sim.checkFlags },
+      };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await sim.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
