@@ -1,5 +1,6 @@
 // The narrow interfaces between the pure core / orchestration and the outside world.
 // Adapters in src/node/ implement them; tests and the simulator may supply fakes.
+import type { PolicyCacheEntry } from './core/policy-cache.js';
 
 /** Why a DNS question could not be answered. Never confuse these with "absent". */
 export type DnsErrorKind = 'servfail' | 'timeout' | 'refused' | 'network' | 'malformed';
@@ -128,3 +129,15 @@ export interface Logger {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Where the resolver keeps its policy cache: memory, SQLite or Redis (src/resolver/stores/). */
+export interface PolicyCacheStore {
+  /** Synchronous read for stores that hold every entry in memory (the fast path), else absent. */
+  peek?(domain: string): PolicyCacheEntry | undefined;
+  get(domain: string): Promise<PolicyCacheEntry | undefined>;
+  set(entry: PolicyCacheEntry): Promise<void>;
+  delete(domain: string): Promise<void>;
+  /** Every entry (for eviction sweeps and proactive refresh). */
+  list(): Promise<PolicyCacheEntry[]>;
+  close(): Promise<void>;
+}
