@@ -36,12 +36,23 @@ function normalize(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-/** Split a long TXT string into 255-byte character-strings, as zone files do. */
+/** Split a long TXT string into character-strings of at most 255 bytes (never inside a UTF-8 character). */
 export function splitTxt(text: string): string[] {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= 255) return [text];
+  if (Buffer.byteLength(text) <= 255) return [text];
   const parts: string[] = [];
-  for (let i = 0; i < bytes.length; i += 255) parts.push(bytes.subarray(i, i + 255).toString('latin1'));
+  let part = '';
+  let size = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (size + n > 255) {
+      parts.push(part);
+      part = '';
+      size = 0;
+    }
+    part += ch;
+    size += n;
+  }
+  parts.push(part);
   return parts;
 }
 
