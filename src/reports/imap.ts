@@ -1,6 +1,7 @@
 // Ingest TLS reports from an IMAP mailbox. Each message is processed once: after its
 // reports are stored (or it is found not to be a report) it is moved away or marked \Seen,
 // so a cron job never reads it again. A store failure leaves the message untouched.
+import { isIP } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits, extractFromEmail } from './extract.js';
 import { countResults, type IngestItemResult, type IngestOutcome, storeExtracted } from './ingest.js';
@@ -70,7 +71,12 @@ export async function ingestImap(
     secure: target.secure,
     doSTARTTLS: target.secure ? undefined : true,
     auth: { user: target.user, pass: options.password },
-    tls: { ...(options.ca ? { ca: options.ca } : {}), servername: target.host, minVersion: 'TLSv1.2' },
+    tls: {
+      ...(options.ca ? { ca: options.ca } : {}),
+      // RFC 6066 forbids an IP address as SNI; the certificate is still checked against it.
+      ...(isIP(target.host) ? {} : { servername: target.host }),
+      minVersion: 'TLSv1.2',
+    },
     logger: false,
     disableAutoIdle: true,
   });
