@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectTo } from '../src/node/connect-to.js';
 import { createDnsResolver } from '../src/node/dns.js';
 import { demoScenario } from '../src/sim/demo-scenario.js';
+import { parseScenarioYaml } from '../src/sim/scenario.js';
 import { type Simulation, startSimulation } from '../src/sim/simulation.js';
 
 function rawQuery(port: number, name: string, type: dnsPacket.RecordType): Promise<dnsPacket.DecodedPacket> {
@@ -130,6 +131,16 @@ describe('the simulator', () => {
     } finally {
       await slow.stop();
     }
+  });
+});
+
+describe('docs/sim.md', () => {
+  it('has an example scenario that validates', async () => {
+    const doc = await readFile(join(process.cwd(), 'docs/sim.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(yaml).toBeDefined();
+    const s = parseScenarioYaml(yaml ?? '', 'docs/sim.md');
+    expect(s.domains.map((d) => d.name)).toEqual(['shop.example', 'hosted.example']);
   });
 });
 

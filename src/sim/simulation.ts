@@ -82,7 +82,8 @@ export function leafOptionsFor(
   const valid = {
     dnsNames: [name],
     notBefore: new Date(t - 3600_000),
-    notAfter: new Date(t + (faults.certExpiresInDays ?? 90) * DAY_MS),
+    // An hour of slack so that "expires in N days" still reads N days when checked.
+    notAfter: new Date(t + (faults.certExpiresInDays ?? 90) * DAY_MS + 3600_000),
   };
   switch (faults.cert) {
     case 'expired':
