@@ -30,7 +30,7 @@ export const SETUP_FINDING_CODES = {
     severity: 'info',
     rfc: 'RFC 8461 §4.1',
     message: 'Several MX hosts share a parent domain: one "*." pattern could cover them',
-    hint: 'The policy lists exact names. A wildcard also covers future hosts there, but any host with one extra label.',
+    hint: 'A "*." pattern also covers every other one-label name under that parent.',
   },
   'setup.pages-host-invalid': {
     severity: 'error',

@@ -66,7 +66,8 @@ export function proposeMxPatterns(domain: string, answer: DnsAnswer<MxRecord>): 
     if (members.length < 2) continue;
     findings.push(
       finding('setup.mx-wildcard-possible', {
-        message: `${members.join(', ')} share the parent ${parent}: "mx: *.${parent}" would cover them (and any other one-label host under ${parent}); the policy lists the exact names`,
+        message: `${members.join(', ')} share the parent ${parent}; the policy lists each exactly`,
+        hint: `"mx: *.${parent}" would cover them and future hosts there, but also every other one-label name under ${parent}. To switch: mta-sts policy set --add-mx '*.${parent}' ${members.map((m) => `--remove-mx ${m}`).join(' ')}`,
         subject: parent,
       }),
     );
