@@ -30,3 +30,11 @@ export {
 } from './sim/scenario.js';
 export { type SimHost, type Simulation, type SimulationOptions, startSimulation } from './sim/simulation.js';
 export { demoScenario } from './sim/demo-scenario.js';
+export * from './setup/config.js';
+export * from './setup/model.js';
+export { proposeMxPatterns, type MxProposal } from './setup/mx-proposal.js';
+export { formatPolicyId, nextPolicyId, parsePolicyId } from './setup/policy-id.js';
+export * from './setup/records.js';
+export { generateSite, indexHtml, POLICY_PATH as SITE_POLICY_PATH, type SiteFiles, type SiteOptions } from './setup/site.js';
+export { parseSiteState, serializeSiteState, type SiteState, STATE_FILE, StateError } from './setup/state.js';
+export * from './setup/workflow.js';

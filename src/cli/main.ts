@@ -2,8 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
+import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerMatch } from './commands/match.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerRecords } from './commands/records.js';
 import { registerResolver } from './commands/resolver.js';
 import { registerReports } from './commands/reports.js';
 import { registerSim } from './commands/sim.js';
@@ -19,8 +22,11 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCheck(program);
   registerDemo(program);
+  registerInit(program);
   registerLint(program);
   registerMatch(program);
+  registerPolicy(program);
+  registerRecords(program);
   registerResolver(program);
   registerReports(program);
   registerSim(program);
