@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
+import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectTo } from '../src/node/connect-to.js';
 import { createDnsResolver } from '../src/node/dns.js';
@@ -78,6 +79,26 @@ describe('the simulator', () => {
       socket.destroy();
       expect(banner).toMatch(/^220 mx1\.healthy\.example /);
     }
+  });
+
+  it('accepts a message from a real SMTP client over STARTTLS', async () => {
+    const mx = sim.hosts.find((h) => h.name === 'mx1.healthy.example')!;
+    const transport = nodemailer.createTransport({
+      host: mx.listen.address,
+      port: mx.listen.port,
+      secure: false,
+      requireTLS: true,
+      tls: { ca: [sim.caPem], servername: 'mx1.healthy.example' },
+    });
+    const before = sim.messages();
+    await transport.sendMail({
+      from: 'a@sender.test',
+      to: 'b@healthy.example',
+      subject: 'hi',
+      text: 'hello',
+    });
+    transport.close();
+    expect(sim.messages()).toBe(before + 1);
   });
 
   it('emits check flags that parse back into the connect-to map', async () => {

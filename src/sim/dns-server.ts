@@ -54,9 +54,14 @@ function respond(zone: SimZoneData, message: Buffer, overUdp: boolean): Buffer |
   if (questions.length !== 1 || question === undefined) {
     return encodeReply(query, 'REFUSED', false, [], [], overUdp);
   }
-  const reply = zone.answer(question.name, question.type);
-  if (reply.drop) return null;
-  return encodeReply(query, reply.rcode, reply.authoritative, reply.answers, reply.authorities, overUdp);
+  try {
+    const reply = zone.answer(question.name, question.type);
+    if (reply.drop) return null;
+    return encodeReply(query, reply.rcode, reply.authoritative, reply.answers, reply.authorities, overUdp);
+  } catch {
+    // A daemon never dies on a strange question; answer SERVFAIL instead.
+    return encodeReply(query, 'SERVFAIL', false, [], [], overUdp);
+  }
 }
 
 export async function startSimDnsServer(

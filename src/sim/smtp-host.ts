@@ -141,7 +141,11 @@ export async function startSimSmtpHost(options: {
         onLine(line);
         if (gen !== generation) return; // switched to TLS: the rest was dropped
       }
-      if (buffer.length > MAX_LINE && !inData) {
+      if (buffer.length > MAX_LINE && inData) {
+        // A long message line: count it, keep nothing (it cannot be the final ".").
+        dataSize += buffer.length;
+        buffer = '';
+      } else if (buffer.length > MAX_LINE) {
         reply('500 5.5.6 line too long');
         stream.destroy();
       }
