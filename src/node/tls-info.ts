@@ -2,7 +2,7 @@
 // any certificate so that the checker, not OpenSSL, judges expiry, names and trust, and can
 // report every problem at once; what the peer showed is summarised as TlsPeerInfo.
 import { X509Certificate } from 'node:crypto';
-import type net from 'node:net';
+import net from 'node:net';
 import tls from 'node:tls';
 import type { CertificateSummary, TlsPeerInfo } from '../ports.js';
 
@@ -115,7 +115,8 @@ export function tlsHandshake(options: {
     const ca = trustAnchors(options.trust);
     const secure = tls.connect({
       socket: options.socket,
-      servername: options.servername,
+      // RFC 6066 §3: SNI carries host names only, never an address literal.
+      ...(net.isIP(options.servername) === 0 ? { servername: options.servername } : {}),
       ...(ca !== undefined ? { ca } : {}),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
