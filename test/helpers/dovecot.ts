@@ -82,6 +82,7 @@ ${existsSync('/usr/share/dovecot/dh.pem') ? 'ssl_dh = </usr/share/dovecot/dh.pem
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
 auth_mechanisms = plain
+auth_failure_delay = 0
 first_valid_uid = 1
 passdb {
   driver = passwd-file
