@@ -358,3 +358,25 @@ describe('mta-sts check against the simulated domain', () => {
     expect((await runCli(['check', 'healthy.test', '--connect-to', 'garbage'])).code).toBe(2);
   });
 });
+
+describe('mta-sts check with slow DNS answers and TCP accepts', () => {
+  it('still passes the healthy domain (early client bytes such as a TLS ClientHello are not lost)', async () => {
+    const slow = await startSimulation({
+      delayMs: 50,
+      domains: [d('slow-net.test', { mx: [{ host: 'mx.slow-net.test', addresses: 2 }] })],
+    });
+    try {
+      const [r] = await checkDomains(['slow-net.test'], {
+        resolvers: [`${slow.dns.address}:${slow.dns.port}`],
+        caFile: slow.caFile,
+        noSystemCa: true,
+        connectTo: slow.connectTo.map((c) => `${c.host}:${c.port}:${c.toAddress}:${c.toPort}`),
+        timeoutSeconds: 5,
+      });
+      expect(r!.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+      expect(r!.mx[0]!.smtp.map((s) => s.starttls)).toEqual(['offered', 'offered']);
+    } finally {
+      await slow.stop();
+    }
+  });
+});

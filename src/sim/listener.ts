@@ -28,8 +28,12 @@ export async function startListener(
     const t = setTimeout(() => {
       timers.delete(t);
       if (socket.destroyed) return;
-      socket.resume();
+      // Hand the socket over still paused: resuming it first would emit (and lose) bytes the
+      // client sent early, such as a TLS ClientHello, before the handler listens for them.
+      // A handler that reads through 'data' events is then let go; a TLS server that took
+      // over the socket reads it by itself.
       onConnection(socket);
+      if (socket.listenerCount('data') > 0) socket.resume();
     }, delay);
     timers.add(t);
   });
