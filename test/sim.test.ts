@@ -12,6 +12,8 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConnectTo } from '../src/node/connect-to.js';
 import { createDnsResolver } from '../src/node/dns.js';
+import { createPolicyFetcher } from '../src/node/policy-fetch.js';
+import { createSmtpProber } from '../src/node/smtp-probe.js';
 import { demoScenario } from '../src/sim/demo-scenario.js';
 import { parseScenarioYaml } from '../src/sim/scenario.js';
 import { type Simulation, startSimulation } from '../src/sim/simulation.js';
@@ -144,11 +146,24 @@ describe('the simulator', () => {
   it('still answers with a delay on every DNS answer and TCP accept', async () => {
     const slow = await startSimulation({
       delayMs: 50,
-      domains: [{ name: 'slow.test', mx: [{ host: 'mx.slow.test' }] }],
+      domains: [{ name: 'slow.test', mx: [{ host: 'mx.slow.test' }], stsRecord: { id: 's1' } }],
     });
     try {
       const dns = createDnsResolver({ servers: [`127.0.0.1:${slow.dns.port}`], timeoutMs: 2000, tries: 1 });
       expect(await dns.mx('slow.test')).toMatchObject({ status: 'ok' });
+      // Bytes a client sends before the delayed accept completes (a TLS ClientHello) are not lost.
+      const fetched = await createPolicyFetcher({
+        dns,
+        caPem: slow.caPem,
+        connectTo: slow.connectTo,
+      }).fetchPolicy('slow.test');
+      expect(fetched).toMatchObject({ ok: true, status: 200 });
+      const mx = slow.hosts.find((h) => h.kind === 'smtp')!;
+      const probed = await createSmtpProber({ caPem: slow.caPem, connectTo: slow.connectTo }).probe(
+        mx.name,
+        mx.addresses[0]!,
+      );
+      expect(probed).toMatchObject({ starttls: 'offered', tls: { trusted: true } });
     } finally {
       await slow.stop();
     }
