@@ -127,8 +127,6 @@ export function renderSetupResult(c: Colors, result: InitResult, mode: 'init' | 
       ),
     );
   }
-  const notes = result.domains.flatMap((d) => d.records.notes);
-  for (const n of notes) out.push(c.dim(`  note: ${n}`));
   out.push(
     ...renderAdvice(
       c,

@@ -160,7 +160,8 @@ export function validateSetup(
       );
     } else pagesHost = n.value;
   }
-  if (findings.some((f) => f.severity === 'error')) return { ok: false, findings };
+  if (findings.some((f) => f.severity === 'error'))
+    return { ok: false, findings: findings.filter((f) => !isAdviceCode(f.code)) };
   return {
     ok: true,
     value: { domain, mode, mx, maxAge, rua, ...(pagesHost ? { pagesHost } : {}) },
@@ -268,7 +269,12 @@ export function reconcileDomain(
 
 function mailtoDomain(uri: string): string | undefined {
   if (!/^mailto:/i.test(uri)) return undefined;
-  const addr = uri.slice(7).split('?')[0] ?? '';
+  let addr = uri.slice(7).split('?')[0] ?? '';
+  try {
+    addr = decodeURIComponent(addr);
+  } catch {
+    // Keep it as written; ruaUriProblem has already judged the encoding.
+  }
   const at = addr.lastIndexOf('@');
   return at < 0 ? undefined : addr.slice(at + 1).toLowerCase();
 }
@@ -301,7 +307,8 @@ export function setupAdvice(
   }
   for (const uri of state.rua) {
     const host = mailtoDomain(uri);
-    if (host && (host === state.domain || host.endsWith(`.${state.domain}`))) {
+    // Same rule as the checker: the exact policy domain (a subdomain may have MX hosts of its own).
+    if (host === state.domain) {
       out.push(
         finding('tlsrpt-record.rua-self-domain', {
           message: `reports go to ${uri.slice(7)}, a mailbox on ${state.domain} itself: when TLS to ${state.domain} fails, the reports about it fail too`,
