@@ -43,6 +43,13 @@ describe('HttpResponseReader', () => {
     }
   });
 
+  it('accepts bare LF line ends', () => {
+    const r = read(['HTTP/1.1 200 OK\nContent-Length: 2\n\nok']);
+    expect(r.body.toString()).toBe('ok');
+    const c = read(['HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n0\n\n'], 100, false);
+    expect(c.body.toString()).toBe('ok');
+  });
+
   it('reads to the close when there is no length', () => {
     expect(read(['HTTP/1.0 200 OK\r\n\r\nabc', 'def']).body.toString()).toBe('abcdef');
   });

@@ -108,15 +108,17 @@ export class HttpResponseReader {
   }
 
   private readHead(): boolean {
-    const end = this.pending.indexOf('\r\n\r\n');
-    const limit = end < 0 ? this.pending.length : end + 4;
+    // RFC 9112 §2.2: a bare LF may be accepted as a line terminator.
+    const window = this.pending.subarray(0, this.maxHead + 4).toString('latin1');
+    const end = /\r?\n\r?\n/.exec(window);
+    const limit = end ? end.index + end[0].length : this.pending.length;
     if (limit > this.maxHead) {
       throw new HttpParseError('header-too-large', `response head larger than ${this.maxHead} bytes`);
     }
-    if (end < 0) return false;
-    const head = this.pending.subarray(0, end).toString('latin1');
-    this.pending = this.pending.subarray(end + 4);
-    const lines = head.split('\r\n');
+    if (!end) return false;
+    const head = window.slice(0, end.index);
+    this.pending = this.pending.subarray(limit);
+    const lines = head.split(/\r?\n/);
     const statusLine = lines.shift() ?? '';
     const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
     if (!m)
@@ -214,15 +216,15 @@ export class HttpResponseReader {
   }
 
   private takeLine(maxLength: number, what: string): string | undefined {
-    const nl = this.pending.indexOf('\r\n');
+    const nl = this.pending.indexOf('\n');
     if (nl < 0) {
       if (this.pending.length > maxLength)
         throw new HttpParseError('malformed-chunk', `${what} line too long`);
       return undefined;
     }
     if (nl > maxLength) throw new HttpParseError('malformed-chunk', `${what} line too long`);
-    const line = this.pending.subarray(0, nl).toString('latin1');
-    this.pending = this.pending.subarray(nl + 2);
+    const line = this.pending.subarray(0, nl).toString('latin1').replace(/\r$/, '');
+    this.pending = this.pending.subarray(nl + 1);
     return line;
   }
 
@@ -249,11 +251,12 @@ export class HttpResponseReader {
         return take > 0;
       }
       case 'data-crlf': {
-        if (this.pending.length < 2) return false;
-        if (this.pending[0] !== 0x0d || this.pending[1] !== 0x0a) {
+        const crlf = this.pending[0] === 0x0d ? 2 : 1;
+        if (this.pending.length < crlf) return false;
+        if (this.pending[crlf - 1] !== 0x0a) {
           throw new HttpParseError('malformed-chunk', 'chunk data not followed by CRLF');
         }
-        this.pending = this.pending.subarray(2);
+        this.pending = this.pending.subarray(crlf);
         this.chunkState = 'size';
         return true;
       }
