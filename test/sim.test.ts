@@ -47,6 +47,7 @@ describe('the simulator', () => {
         { name: 'apex.test', stsRecord: { id: 'apex1', atApex: true } },
         { name: 'legacy.test', tlsrpt: { rua: 'mailto:r@else.test', legacyName: true } },
         { name: 'multi.test', stsRecord: { records: ['v=STSv1; id=one;', 'v=STSv1; id=two;'] } },
+        { name: 'implicit.test', apexAddresses: 1 },
       ],
     });
   });
@@ -101,6 +102,20 @@ describe('the simulator', () => {
     });
     transport.close();
     expect(sim.messages()).toBe(before + 1);
+  });
+
+  it('serves SMTP on the domain itself when it is the implicit MX', async () => {
+    const dns = createDnsResolver({ servers: [`127.0.0.1:${sim.dns.port}`], timeoutMs: 1000, tries: 1 });
+    expect((await dns.mx('implicit.test')).status).toBe('nodata');
+    const a = await dns.a('implicit.test');
+    expect(a.status).toBe('ok');
+    if (a.status !== 'ok') return;
+    const r = await createSmtpProber({ caPem: sim.caPem, connectTo: sim.connectTo, timeoutMs: 2000 }).probe(
+      'implicit.test',
+      a.records[0]!,
+    );
+    expect(r).toMatchObject({ starttls: 'offered', tls: { trusted: true } });
+    expect(r.tls?.chain[0]?.dnsNames).toEqual(['implicit.test']);
   });
 
   it('emits check flags that parse back into the connect-to map', async () => {

@@ -149,6 +149,8 @@ const domain = z.strictObject({
   tlsrpt: tlsrpt.optional(),
   /** Addresses of the domain itself (for an implicit MX). */
   apexAddresses: z.number().int().min(0).max(16).default(0),
+  /** SMTP faults of the domain itself when it is the implicit MX (no MX records, apexAddresses > 0). */
+  apexSmtpFaults: smtpFaults,
 });
 
 export const scenarioSchema = z.strictObject({

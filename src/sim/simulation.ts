@@ -17,6 +17,7 @@ import {
   type Scenario,
   type ScenarioDomain,
   type ScenarioInput,
+  type ScenarioMx,
 } from './scenario.js';
 import { startSimSmtpHost } from './smtp-host.js';
 import { SimZoneData, splitTxt } from './zone.js';
@@ -167,11 +168,36 @@ export async function startSimulation(
       ca.issue(leafOptionsFor(name, faults, now));
     for (const d of scenario.domains) zone.addZone(d.name);
 
+    const startSmtp = async (
+      name: string,
+      addresses: string[],
+      faults: ScenarioMx['faults'],
+    ): Promise<void> => {
+      let listenPort: number;
+      if (faults.down) {
+        listenPort = await closedPort(host);
+      } else {
+        const cert: IssuedCertificate = await issue(name, faults);
+        const server = await startSimSmtpHost({ hostName: name, faults, cert, host, delayMs });
+        stops.push(server.stop);
+        smtpCounters.push(server.messages);
+        listenPort = server.port;
+      }
+      for (const a of addresses) connectTo.push({ host: a, port: 25, toAddress: host, toPort: listenPort });
+      hosts.push({ name, kind: 'smtp', addresses, port: 25, listen: { address: host, port: listenPort } });
+    };
+
     const mxDone = new Set<string>();
     for (const d of scenario.domains) {
       for (const m of d.mx)
         zone.add(d.name, { type: 'MX', data: { preference: m.priority, exchange: m.host } });
-      for (let i = 0; i < d.apexAddresses; i++) zone.add(d.name, { type: 'A', data: nextAddress() });
+      const apex = Array.from({ length: d.apexAddresses }, () => nextAddress());
+      for (const a of apex) zone.add(d.name, { type: 'A', data: a });
+      // RFC 5321 §5.1: without MX records the domain itself is the (implicit) MX.
+      if (d.mx.length === 0 && apex.length > 0 && !mxDone.has(d.name)) {
+        mxDone.add(d.name);
+        await startSmtp(d.name, apex, d.apexSmtpFaults);
+      }
 
       // MX hosts: one SMTP server each, shared by every domain that names the host.
       for (const m of d.mx) {
@@ -179,24 +205,7 @@ export async function startSimulation(
         mxDone.add(m.host);
         const addresses = Array.from({ length: m.addresses }, () => nextAddress());
         for (const a of addresses) zone.add(m.host, { type: 'A', data: a });
-        let listenPort: number;
-        if (m.faults.down) {
-          listenPort = await closedPort(host);
-        } else {
-          const cert: IssuedCertificate = await issue(m.host, m.faults);
-          const server = await startSimSmtpHost({ hostName: m.host, faults: m.faults, cert, host, delayMs });
-          stops.push(server.stop);
-          smtpCounters.push(server.messages);
-          listenPort = server.port;
-        }
-        for (const a of addresses) connectTo.push({ host: a, port: 25, toAddress: host, toPort: listenPort });
-        hosts.push({
-          name: m.host,
-          kind: 'smtp',
-          addresses,
-          port: 25,
-          listen: { address: host, port: listenPort },
-        });
+        await startSmtp(m.host, addresses, m.faults);
       }
 
       // The _mta-sts record (RFC 8461 §3.1), where the scenario puts it.
