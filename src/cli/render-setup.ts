@@ -68,11 +68,19 @@ function renderDomain(c: Colors, d: DomainOutcome, mode: 'init' | 'set'): string
 }
 
 /** The publishing order of RFC 8461 §8.1: the policy file first, the TXT record once it is served. */
-function publishSteps(c: Colors, target: string, plans: RecordsPlan[], idChanged: boolean): string[] {
+function publishSteps(
+  c: Colors,
+  target: string,
+  plans: RecordsPlan[],
+  idChanged: boolean,
+  verifyCommand: string,
+): string[] {
   const out = ['', c.bold('Publish, in this order (RFC 8461 §8.1):')];
   const serve =
     target === 'github-pages'
-      ? 'push the site directory to its GitHub Pages repository (README.md there has every step)'
+      ? plans.length > 1
+        ? 'push each site directory to its own GitHub Pages repository (README.md in each has every step)'
+        : 'push the site directory to its GitHub Pages repository (README.md there has every step)'
       : target === 'cloudflare-worker'
         ? 'deploy the Worker (npx wrangler deploy)'
         : target === 'static'
@@ -85,11 +93,16 @@ function publishSteps(c: Colors, target: string, plans: RecordsPlan[], idChanged
       : '  2. the DNS records (the id has not changed):',
   );
   for (const line of formatRecordsTable(plans).trimEnd().split('\n')) out.push(`     ${line}`);
-  out.push(`  3. confirm with: mta-sts records --verify${plans.length === 1 ? ` ${plans[0]!.domain}` : ''}`);
+  out.push(`  3. confirm with: ${verifyCommand}`);
   return out;
 }
 
-export function renderSetupResult(c: Colors, result: InitResult, mode: 'init' | 'set'): string {
+export function renderSetupResult(
+  c: Colors,
+  result: InitResult,
+  mode: 'init' | 'set',
+  config?: string,
+): string {
   if (!result.ok) return renderFailure(c, result);
   const out: string[] = [];
   const dirs = [...new Set(result.domains.map((d) => d.dir))];
@@ -124,6 +137,9 @@ export function renderSetupResult(c: Colors, result: InitResult, mode: 'init' | 
         result.target,
         result.domains.map((d) => d.records),
         anyId,
+        config
+          ? `mta-sts records --config ${config} --verify`
+          : `mta-sts records ${result.domains[0]?.domain ?? ''} --verify`,
       ),
     );
   }

@@ -91,7 +91,7 @@ async function runInit(domain: string | undefined, opts: InitCliOptions): Promis
       ttl,
     });
     if (opts.json) printJson(result);
-    else process.stdout.write(renderSetupResult(c, result, 'init'));
+    else process.stdout.write(renderSetupResult(c, result, 'init', opts.config));
     return EXIT_OK;
   }
   if (!domain) throw new UsageError('give the DOMAIN to set up (or --config FILE)');

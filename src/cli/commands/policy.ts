@@ -80,7 +80,7 @@ async function runPolicySet(opts: PolicySetCliOptions): Promise<number> {
   const result = await setPolicy(where, change, { ...(opts.force ? { force: true } : {}) });
   const c = colors();
   if (opts.json) printJson(result);
-  else if (result.ok) process.stdout.write(renderSetupResult(c, result, 'set'));
+  else if (result.ok) process.stdout.write(renderSetupResult(c, result, 'set', opts.config));
   else process.stderr.write(renderSetupResult(colors(process.stderr), result, 'set'));
   return result.ok ? EXIT_OK : failureExit(result);
 }
