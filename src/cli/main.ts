@@ -9,6 +9,7 @@ import { registerPolicy } from './commands/policy.js';
 import { registerRecords } from './commands/records.js';
 import { registerResolver } from './commands/resolver.js';
 import { registerReports } from './commands/reports.js';
+import { registerServe } from './commands/serve.js';
 import { registerSim } from './commands/sim.js';
 import { EXIT_USAGE, UsageError } from './output.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRecords(program);
   registerResolver(program);
   registerReports(program);
+  registerServe(program);
   registerSim(program);
   return program;
 }

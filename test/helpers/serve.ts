@@ -1,0 +1,210 @@
+// Fixtures for the `mta-sts serve` tests: a config file, certificates from a throw-away CA,
+// a server on loopback port 0, and raw HTTPS requests with a chosen SNI name.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { type RunningServe, type ServeOptions, startServe } from '../../src/server/listen.js';
+import { createTestCa, type TestCa } from '../../src/sim/ca.js';
+
+export interface LogLine {
+  level: string;
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+export function captureLogger() {
+  const lines: LogLine[] = [];
+  const at =
+    (level: string) =>
+    (obj: object | string, msg?: string): void => {
+      if (typeof obj === 'string') lines.push({ level, obj: {}, msg: obj });
+      else lines.push({ level, obj: obj as Record<string, unknown>, ...(msg !== undefined ? { msg } : {}) });
+    };
+  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+export interface ServeFixture {
+  dir: string;
+  configPath: string;
+  certsDir: string;
+  dbPath: string;
+  ca: TestCa;
+  caFile: string;
+  issue(host: string, days?: number): Promise<{ certPem: string; keyPem: string }>;
+  writeCert(host: string, days?: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export function configYaml(
+  domains: Record<string, { mode: string; mx: string[]; max_age?: number }>,
+): string {
+  const lines = ['domains:'];
+  for (const [d, v] of Object.entries(domains)) {
+    lines.push(`  ${d}:`, `    mode: ${v.mode}`, `    mx: [${v.mx.join(', ')}]`);
+    if (v.max_age !== undefined) lines.push(`    max_age: ${v.max_age}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function makeServeFixture(
+  domains: Record<string, { mode: string; mx: string[]; max_age?: number }>,
+  extraCertHosts: string[] = [],
+): Promise<ServeFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'mta-sts-serve-'));
+  const certsDir = join(dir, 'certs');
+  await mkdir(certsDir);
+  const configPath = join(dir, 'mta-sts.yaml');
+  await writeFile(configPath, configYaml(domains));
+  const ca = await createTestCa('mta-sts-kit serve test CA');
+  const caFile = join(dir, 'ca.pem');
+  await writeFile(caFile, ca.certPem);
+  const issue = async (host: string, days = 90) => {
+    const now = Date.now();
+    return ca.issue({
+      dnsNames: [host],
+      notBefore: new Date(now - 3600_000),
+      notAfter: new Date(now + days * 86_400_000),
+    });
+  };
+  const writeCert = async (host: string, days = 90) => {
+    const c = await issue(host, days);
+    await writeFile(join(certsDir, `${host}.pem`), c.certPem);
+    await writeFile(join(certsDir, `${host}.key`), c.keyPem);
+  };
+  for (const d of Object.keys(domains)) await writeCert(`mta-sts.${d}`);
+  for (const h of extraCertHosts) await writeCert(h);
+  return {
+    dir,
+    configPath,
+    certsDir,
+    dbPath: join(dir, 'reports.db'),
+    ca,
+    caFile,
+    issue,
+    writeCert,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function startTestServe(
+  fx: ServeFixture,
+  overrides: Partial<ServeOptions> = {},
+): Promise<{ server: RunningServe; logs: LogLine[] }> {
+  const { lines, logger } = captureLogger();
+  const server = await startServe({
+    configPath: fx.configPath,
+    certsDir: fx.certsDir,
+    listen: { host: '127.0.0.1', port: 0 },
+    dashboardListen: { host: '127.0.0.1', port: 0 },
+    dbUrl: fx.dbPath,
+    watch: false,
+    logger,
+    ...overrides,
+  });
+  return { server, logs: lines };
+}
+
+export interface HttpsResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  httpVersion: string;
+  certFingerprint?: string;
+  protocol?: string;
+}
+
+/** One HTTPS request on a fresh connection, SNI and Host chosen by the test. */
+export function httpsRequest(opts: {
+  port: number;
+  servername: string;
+  ca: string;
+  host?: string;
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  maxVersion?: tls.SecureVersion;
+  minVersion?: tls.SecureVersion;
+}): Promise<HttpsResult> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: opts.port,
+        servername: opts.servername,
+        ca: opts.ca,
+        path: opts.path ?? '/.well-known/mta-sts.txt',
+        method: opts.method ?? 'GET',
+        agent: false,
+        headers: { host: opts.host ?? opts.servername, ...opts.headers },
+        ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+        ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const socket = res.socket as tls.TLSSocket;
+        const cert = socket.getPeerCertificate();
+        const protocol = socket.getProtocol() ?? undefined;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            httpVersion: res.httpVersion,
+            ...(cert?.fingerprint256 ? { certFingerprint: cert.fingerprint256 } : {}),
+            ...(protocol ? { protocol } : {}),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** A raw TLS connection: write bytes as given, read everything until the server closes. */
+export function rawTls(opts: {
+  port: number;
+  servername?: string;
+  ca: string;
+  send: string;
+  /** Do not end our side after sending (a slow client). */
+  keepOpen?: boolean;
+}): Promise<{ data: string; closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: opts.port,
+      ca: opts.ca,
+      ...(opts.servername ? { servername: opts.servername } : {}),
+    });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('secureConnect', () => {
+      socket.write(opts.send);
+    });
+    socket.on('data', (d: string) => {
+      data += d;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ data, closedByServer: true }));
+  });
+}
+
+/** A TCP connection that sends bytes and reports what came back until close. */
+export function rawTcp(port: number, send: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(send));
+    let data = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      data += d;
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(data));
+  });
+}
