@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import * as dnsPacket from 'dns-packet';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,27 @@ describe('the simulator', () => {
     );
     expect(r).toMatchObject({ starttls: 'offered', tls: { trusted: true } });
     expect(r.tls?.chain[0]?.dnsNames).toEqual(['implicit.test']);
+  });
+
+  it('lets SNI pick the certificate', async () => {
+    const policy = sim.hosts.find((h) => h.name === 'mta-sts.healthy.example')!;
+    const san = (servername?: string) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const s = tls.connect({
+          host: policy.listen.address,
+          port: policy.listen.port,
+          ...(servername ? { servername } : {}),
+          rejectUnauthorized: false,
+        });
+        s.once('secureConnect', () => {
+          resolve(s.getPeerCertificate().subjectaltname);
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+    expect(await san('mta-sts.healthy.example')).toBe('DNS:mta-sts.healthy.example');
+    expect(await san('other.example')).toBe('DNS:sni-mismatch.invalid');
+    expect(await san()).toBe('DNS:sni-mismatch.invalid');
   });
 
   it('emits check flags that parse back into the connect-to map', async () => {

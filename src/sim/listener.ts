@@ -1,6 +1,7 @@
 // A loopback TCP listener that tracks its sockets (so stop() never waits on a stuck peer),
 // optionally delays each accepted connection, then hands it to a handler.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface SimListener {
   port: number;
@@ -77,3 +78,25 @@ export const TLS10_ONLY = {
   maxVersion: 'TLSv1',
   ciphers: 'DEFAULT@SECLEVEL=0',
 } as const;
+
+/**
+ * Server TLS options where SNI picks the certificate: the host's own for its name, the
+ * fallback for any other name or for a client that sends no SNI (as shared hosting does).
+ */
+export function sniTlsOptions(
+  hostName: string,
+  cert: { certPem: string; keyPem: string },
+  fallback: { certPem: string; keyPem: string } | undefined,
+  tls10Only: boolean,
+): tls.TlsOptions {
+  const versions = tls10Only ? TLS10_ONLY : { minVersion: 'TLSv1.2' as const };
+  if (!fallback) return { cert: cert.certPem, key: cert.keyPem, ...versions };
+  const own = tls.createSecureContext({ cert: cert.certPem, key: cert.keyPem, ...versions });
+  const other = tls.createSecureContext({ cert: fallback.certPem, key: fallback.keyPem, ...versions });
+  return {
+    cert: fallback.certPem,
+    key: fallback.keyPem,
+    ...versions,
+    SNICallback: (servername, done) => done(null, servername.toLowerCase() === hostName ? own : other),
+  };
+}

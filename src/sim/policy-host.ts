@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { IssuedCertificate } from './ca.js';
-import { type SimListener, startListener, TLS10_ONLY } from './listener.js';
+import { type SimListener, sniTlsOptions, startListener } from './listener.js';
 import type { ScenarioDomain } from './scenario.js';
 
 export type HttpFaults = ScenarioDomain['policyHost']['faults'];
@@ -37,15 +37,17 @@ function writePadded(res: ServerResponse, prefix: Buffer, total: number, stopped
 export async function startSimPolicyHost(options: {
   body: string;
   faults: HttpFaults;
+  hostName: string;
   cert: IssuedCertificate;
+  /** Served for any other SNI name, or none. */
+  fallbackCert?: IssuedCertificate;
   host?: string;
   delayMs?: number;
 }): Promise<SimPolicyHost> {
   const { faults } = options;
   let listener: SimListener | undefined;
-  const tlsOptions = faults.tls10Only ? TLS10_ONLY : { minVersion: 'TLSv1.2' as const };
   const server = https.createServer(
-    { cert: options.cert.certPem, key: options.cert.keyPem, ...tlsOptions },
+    sniTlsOptions(options.hostName, options.cert, options.fallbackCert, faults.tls10Only),
     (req: IncomingMessage, res: ServerResponse) => {
       req.resume();
       res.on('error', () => undefined);

@@ -167,6 +167,8 @@ export async function startSimulation(
     const issue = (name: string, faults: { cert: CertKind; certExpiresInDays?: number | undefined }) =>
       ca.issue(leafOptionsFor(name, faults, now));
     for (const d of scenario.domains) zone.addZone(d.name);
+    // What a client that sends no (or another) SNI name gets: a valid certificate for another name.
+    const fallbackCert = await issue('sni-mismatch.invalid', { cert: 'valid' });
 
     const startSmtp = async (
       name: string,
@@ -178,7 +180,7 @@ export async function startSimulation(
         listenPort = await closedPort(host);
       } else {
         const cert: IssuedCertificate = await issue(name, faults);
-        const server = await startSimSmtpHost({ hostName: name, faults, cert, host, delayMs });
+        const server = await startSimSmtpHost({ hostName: name, faults, cert, fallbackCert, host, delayMs });
         stops.push(server.stop);
         smtpCounters.push(server.messages);
         listenPort = server.port;
@@ -226,6 +228,8 @@ export async function startSimulation(
         zone.add(name, { type: 'A', data: address });
         const cert = await issue(name, d.policyHost.faults);
         const server = await startSimPolicyHost({
+          hostName: name,
+          fallbackCert,
           body: policyBody(d),
           faults: d.policyHost.faults,
           cert,

@@ -3,7 +3,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { IssuedCertificate } from './ca.js';
-import { type SimListener, startListener, TLS10_ONLY } from './listener.js';
+import { type SimListener, sniTlsOptions, startListener } from './listener.js';
 import type { ScenarioMx } from './scenario.js';
 
 export type SmtpFaults = ScenarioMx['faults'];
@@ -45,16 +45,15 @@ export async function startSimSmtpHost(options: {
   hostName: string;
   faults: SmtpFaults;
   cert: IssuedCertificate;
+  /** Served for any other SNI name, or none. */
+  fallbackCert?: IssuedCertificate;
   host?: string;
   delayMs?: number;
 }): Promise<SimSmtpHost> {
   const { faults, hostName } = options;
   let accepted = 0;
-  const secureContext = tls.createSecureContext({
-    cert: options.cert.certPem,
-    key: options.cert.keyPem,
-    ...(faults.tls10Only ? TLS10_ONLY : { minVersion: 'TLSv1.2' as const }),
-  });
+  const serverTls = sniTlsOptions(hostName, options.cert, options.fallbackCert, faults.tls10Only);
+  const secureContext = tls.createSecureContext(serverTls);
 
   function session(socket: net.Socket): void {
     socket.setTimeout(IDLE_MS, () => socket.destroy());
@@ -170,7 +169,11 @@ export async function startSimSmtpHost(options: {
       buffer = '';
       generation++;
       secure = true;
-      const secureSocket = new tls.TLSSocket(socket, { isServer: true, secureContext });
+      const secureSocket = new tls.TLSSocket(socket, {
+        isServer: true,
+        secureContext,
+        ...(serverTls.SNICallback ? { SNICallback: serverTls.SNICallback } : {}),
+      });
       stream = secureSocket;
       secureSocket.on('error', () => socket.destroy());
       secureSocket.on('data', onData);
