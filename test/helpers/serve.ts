@@ -208,3 +208,123 @@ export function rawTcp(port: number, send: string): Promise<string> {
     s.on('close', () => resolve(data));
   });
 }
+
+export interface ReportSpec {
+  org: string;
+  reportId: string;
+  /** YYYY-MM-DD */
+  day: string;
+  domain: string;
+  mode?: string;
+  successful: number;
+  failures?: Array<{ type: string; mx?: string; ip?: string; count: number }>;
+}
+
+/** An RFC 8460 §4.4 report as JSON text. */
+export function tlsrptJson(s: ReportSpec): string {
+  const failed = (s.failures ?? []).reduce((a, f) => a + f.count, 0);
+  return JSON.stringify({
+    'organization-name': s.org,
+    'date-range': { 'start-datetime': `${s.day}T00:00:00Z`, 'end-datetime': `${s.day}T23:59:59Z` },
+    'contact-info': `tlsrpt@${s.org.replace(/[^a-z0-9]/gi, '').toLowerCase() || 'x'}.example`,
+    'report-id': s.reportId,
+    policies: [
+      {
+        policy: {
+          'policy-type': 'sts',
+          'policy-string': [
+            'version: STSv1',
+            `mode: ${s.mode ?? 'testing'}`,
+            `mx: mx1.${s.domain}`,
+            'max_age: 86400',
+          ],
+          'policy-domain': s.domain,
+          'mx-host': [`mx1.${s.domain}`],
+        },
+        summary: { 'total-successful-session-count': s.successful, 'total-failure-session-count': failed },
+        'failure-details': (s.failures ?? []).map((f) => ({
+          'result-type': f.type,
+          'sending-mta-ip': '192.0.2.10',
+          'receiving-mx-hostname': f.mx ?? `mx1.${s.domain}`,
+          'receiving-ip': f.ip ?? '198.51.100.7',
+          'failed-session-count': f.count,
+        })),
+      },
+    ],
+  });
+}
+
+export function isoDayOffset(days: number, from = new Date()): string {
+  return new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()) + days * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
+}
+
+/** A fixed set of reports with known totals, for the dashboard tests (relative to today). */
+export function knownReports(): {
+  reports: ReportSpec[];
+  totals: Record<string, { successful: number; failed: number }>;
+} {
+  const reports: ReportSpec[] = [];
+  for (let i = 1; i <= 20; i++) {
+    // example.com: clean for 20 days from two reporters -> looks safe to enforce.
+    reports.push({
+      org: 'Google Inc.',
+      reportId: `g-com-${i}`,
+      day: isoDayOffset(-i),
+      domain: 'example.com',
+      successful: 100,
+    });
+    reports.push({
+      org: 'Microsoft Corporation',
+      reportId: `m-com-${i}`,
+      day: isoDayOffset(-i),
+      domain: 'example.com',
+      successful: 50,
+    });
+  }
+  for (let i = 1; i <= 5; i++) {
+    reports.push({
+      org: 'Google Inc.',
+      reportId: `g-org-${i}`,
+      day: isoDayOffset(-i),
+      domain: 'example.org',
+      successful: 40,
+      failures: [{ type: 'certificate-host-mismatch', mx: 'mx2.example.org', count: 2 }],
+    });
+  }
+  reports.push({
+    org: '<script>alert(1)</script>',
+    reportId: 'evil-<img src=x onerror=alert(2)>',
+    day: isoDayOffset(-2),
+    domain: 'example.org',
+    successful: 10,
+    failures: [{ type: 'starttls-not-supported', mx: '<b>mx</b>.example.org', count: 3 }],
+  });
+  return {
+    reports,
+    totals: {
+      'example.com': { successful: 3000, failed: 0 },
+      'example.org': { successful: 210, failed: 13 },
+    },
+  };
+}
+
+export async function postReport(
+  port: number,
+  ca: string,
+  host: string,
+  path: string,
+  json: string,
+  type = 'application/tlsrpt+json',
+) {
+  return httpsRequest({
+    port,
+    servername: host,
+    ca,
+    path,
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: json,
+  });
+}
