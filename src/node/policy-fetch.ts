@@ -109,7 +109,9 @@ export function createPolicyFetcher(options: PolicyFetcherOptions): PolicyFetche
         state.phase = `connecting to ${address}`;
         state.address = address;
         target = resolveConnectTarget(options.connectTo, host, address, 443);
-        const conn = await tcpConnect(target.address, target.port, timeoutMs);
+        // Share the time between addresses so a black-holed first one leaves room for the next.
+        const connectMs = Math.max(1000, Math.floor(timeoutMs / addresses.length));
+        const conn = await tcpConnect(target.address, target.port, connectMs);
         if (conn.ok) {
           socket = conn.socket;
           deadline.own(socket);
