@@ -65,6 +65,10 @@ const scenario: ScenarioInput = {
     { name: '_mta-sts.broken.test', type: 'TXT', fault: 'servfail' },
     { name: 'mta-sts.broken.test', fault: 'timeout' },
   ],
+  records: [
+    { name: 'mta-sts.twoaddr.test', type: 'A', value: '127.1.250.1' },
+    { name: 'mta-sts.twoaddr.test', type: 'A', value: '127.1.250.2' },
+  ],
 };
 
 let sim: Simulation;
@@ -234,6 +238,27 @@ describe('policy fetch against the simulator', () => {
       ok: false,
       failure: { stage: 'dns', code: 'timeout' },
     });
+  });
+
+  it('moves on to the next address when one refuses the connection', async () => {
+    const good = sim.connectTo.find((c) => c.port === 443)!;
+    const refusing = sim.connectTo.find(
+      (c) =>
+        c.port === 25 && sim.hosts.some((h) => h.name === 'down.smtp.test' && h.addresses.includes(c.host)),
+    )!;
+    const r = await createPolicyFetcher({
+      dns: resolver(),
+      caPem: sim.caPem,
+      useSystemCa: false,
+      connectTo: [
+        { host: '127.1.250.1', port: 443, toAddress: refusing.toAddress, toPort: refusing.toPort },
+        { host: '127.1.250.2', port: 443, toAddress: good.toAddress, toPort: good.toPort },
+      ],
+      timeoutMs: 2000,
+    }).fetchPolicy('twoaddr.test');
+    expect(r).toMatchObject({ ok: true, address: '127.1.250.2' });
+    // Another host's listener: SNI gets the fallback certificate, not a matching one.
+    if (r.ok) expect(r.tls.chain[0]?.dnsNames).toEqual(['sni-mismatch.invalid']);
   });
 
   it('trusts only what it is told to trust', async () => {
