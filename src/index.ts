@@ -38,3 +38,28 @@ export * from './setup/records.js';
 export { generateSite, indexHtml, POLICY_PATH as SITE_POLICY_PATH, type SiteFiles, type SiteOptions } from './setup/site.js';
 export { parseSiteState, serializeSiteState, type SiteState, STATE_FILE, StateError } from './setup/state.js';
 export * from './setup/workflow.js';
+export * from './core/socketmap.js';
+export * from './core/policy-cache.js';
+export * from './core/policy-fetch-verdict.js';
+export {
+  discoverRecord,
+  fetchAndParse,
+  PolicyResolver,
+  type PolicyResolverOptions,
+  type Resolution,
+  type ResolverNetwork,
+} from './resolver/policy-resolver.js';
+export {
+  loadResolverConfig,
+  parseResolverConfigYaml,
+  type ResolverConfig,
+  ResolverConfigError,
+  readResolverConfig,
+  type ZoneConfig,
+} from './resolver/config.js';
+export { type ResolverDaemon, startResolverDaemon } from './resolver/daemon.js';
+export { type PolicyQueryResult, queryPolicy } from './resolver/query.js';
+export { type SocketmapServer, startSocketmapServer } from './resolver/socketmap-server.js';
+export { MemoryPolicyStore } from './resolver/stores/memory.js';
+export { SqlitePolicyStore } from './resolver/stores/sqlite.js';
+export { RedisPolicyStore } from './resolver/stores/redis.js';

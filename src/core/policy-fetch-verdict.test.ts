@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyFetchResult, TlsPeerInfo } from '../ports.js';
-import { certificateNameMatches, judgePolicyFetch } from './policy-fetch-verdict.js';
+import { certificateNameMatches } from './certificate.js';
+import { judgePolicyFetch } from './policy-fetch-verdict.js';
 
 const now = new Date('2026-01-15T00:00:00Z');
 function tls(over: Partial<TlsPeerInfo> = {}, names = ['mta-sts.example.com']): TlsPeerInfo {

@@ -4,9 +4,9 @@
 // a trusted root, within its validity dates, and valid for mta-sts.<domain>.
 
 import type { PolicyFetchResult } from '../ports.js';
-import { canonicalName, policyHost } from './domain.js';
+import { assessCertificate, type CertificateProblem, isAcceptableTlsVersion } from './certificate.js';
+import { policyHost } from './domain.js';
 import type { ResultType } from './findings.js';
-import { matchMxPattern } from './mx-pattern.js';
 
 export type PolicyFetchFailureReason =
   | 'network'
@@ -34,15 +34,20 @@ export type PolicyFetchVerdict =
       detail: string;
     };
 
-/** RFC 6125 §6.4.3 as RFC 8461 §3.3 uses it: a wildcard is the whole left-most label only. */
-export function certificateNameMatches(dnsNames: readonly string[], host: string): boolean {
-  const h = canonicalName(host);
-  return dnsNames.some((name) => {
-    const n = canonicalName(name);
-    if (n.includes('*') && !n.startsWith('*.')) return false;
-    return matchMxPattern(n, h);
-  });
-}
+const CERT_ORDER: CertificateProblem[] = [
+  'no-certificate',
+  'expired',
+  'not-yet-valid',
+  'untrusted',
+  'name-mismatch',
+];
+const CERT_REASON: Record<CertificateProblem, PolicyFetchFailureReason> = {
+  'no-certificate': 'certificate-not-trusted',
+  untrusted: 'certificate-not-trusted',
+  expired: 'certificate-expired',
+  'not-yet-valid': 'certificate-not-yet-valid',
+  'name-mismatch': 'certificate-host-mismatch',
+};
 
 function failure(
   reason: PolicyFetchFailureReason,
@@ -61,24 +66,23 @@ export function judgePolicyFetch(result: PolicyFetchResult, domain: string, now:
     return failure('network', `${f.stage}: ${f.detail}`);
   }
   // RFC 8461 §3.3: the certificate first, so a bad host cannot even redirect us.
-  const leaf = result.tls.chain[0];
-  if (!leaf) return failure('certificate-not-trusted', `${host} presented no certificate`);
-  const t = now.getTime();
-  if (Date.parse(leaf.validTo) < t) return failure('certificate-expired', `${host}: expired ${leaf.validTo}`);
-  if (Date.parse(leaf.validFrom) > t)
-    return failure('certificate-not-yet-valid', `${host}: not valid before ${leaf.validFrom}`);
-  if (!result.tls.trusted) {
-    return failure(
-      'certificate-not-trusted',
-      `${host}: certificate not trusted${result.tls.verifyError ? ` (${result.tls.verifyError})` : ''}`,
-    );
+  const cert = assessCertificate(result.tls, host, now);
+  const problem = CERT_ORDER.find((p) => cert.problems.includes(p));
+  if (problem) {
+    const why =
+      problem === 'name-mismatch'
+        ? `certificate names ${cert.dnsNames.slice(0, 5).join(', ') || '(none)'}`
+        : problem === 'untrusted'
+          ? `certificate not trusted${cert.verifyError ? ` (${cert.verifyError})` : ''}`
+          : problem === 'expired'
+            ? `certificate expired ${cert.validTo ?? ''}`.trim()
+            : problem === 'not-yet-valid'
+              ? 'certificate not yet valid'
+              : 'no certificate';
+    return failure(CERT_REASON[problem], `${host}: ${why}`);
   }
-  if (!certificateNameMatches(leaf.dnsNames, host)) {
-    return failure(
-      'certificate-host-mismatch',
-      `${host}: certificate names ${leaf.dnsNames.slice(0, 5).join(', ') || '(none)'}`,
-    );
-  }
+  if (!isAcceptableTlsVersion(result.tls.protocol))
+    return failure('tls-version', `${host}: ${result.tls.protocol} (TLS 1.2 or later required)`);
   // RFC 8461 §3.3: "senders MUST NOT follow redirects"; only 200 carries a policy.
   if (result.status >= 300 && result.status < 400)
     return failure(
