@@ -328,3 +328,87 @@ export async function postReport(
     body: json,
   });
 }
+
+/** `mta-sts serve` as a child process (the built CLI), its JSON log lines parsed as they come. */
+export interface ServeProcess {
+  lines: Array<Record<string, unknown>>;
+  stderr(): string;
+  /** Resolve with the first log line matching, or reject when the process exits first. */
+  waitFor(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  https: { host: string; port: number };
+  dashboard?: string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./cli.js');
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let raw = '';
+  let buffer = '';
+  const waiters: Array<{
+    match: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+    reject: (e: Error) => void;
+  }> = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    raw += d;
+    buffer += d;
+    let nl = buffer.indexOf('\n');
+    while (nl >= 0) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      nl = buffer.indexOf('\n');
+      if (!text.startsWith('{')) continue;
+      try {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        lines.push(line);
+        for (const w of [...waiters]) {
+          if (w.match(line)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(line);
+          }
+        }
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stdout.resume();
+  void exited.then((code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`serve exited (${code}):\n${raw}`));
+  });
+  const waitFor = (match: (l: Record<string, unknown>) => boolean) => {
+    const found = lines.find(match);
+    if (found) return Promise.resolve(found);
+    if (child.exitCode !== null)
+      return Promise.reject(new Error(`serve exited (${child.exitCode}):\n${raw}`));
+    return new Promise<Record<string, unknown>>((resolve, reject) =>
+      waiters.push({ match, resolve, reject }),
+    );
+  };
+  const serving = await waitFor((l) => l.msg === 'serving');
+  const parse = (s: string) => {
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s);
+    return { host: m?.[1] ?? '', port: Number(m?.[2]) };
+  };
+  return {
+    lines,
+    stderr: () => raw,
+    waitFor,
+    https: parse(String(serving.https)),
+    ...(serving.dashboard ? { dashboard: `http://${String(serving.dashboard)}/` } : {}),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
