@@ -1,6 +1,6 @@
 // The _mta-sts TXT record (RFC 8461 §3.1).
 import { type Finding, finding, hasErrors, type ParseResult } from './findings.js';
-import { beginsWithVersion, EXT_VALUE, joinTxtStrings, splitTxtFields } from './txt-fields.js';
+import { beginsWithVersion, joinTxtStrings, splitTxtFields, walkTxtFields } from './txt-fields.js';
 
 export interface StsRecord {
   version: 'STSv1';
@@ -69,20 +69,16 @@ export function parseStsRecord(text: string): ParseResult<StsRecord> {
   for (const p of problems)
     findings.push(finding('sts-record.syntax', { message: p.message, column: p.column }));
   let id: string | undefined;
-  const extensions: Record<string, string> = {};
-  const seen = new Set<string>();
-  for (const field of fields) {
-    if (seen.has(field.name)) {
-      findings.push(
-        finding('sts-record.duplicate-field', {
-          message: `field "${field.name}" appears again; the first one wins`,
-          column: field.column,
-        }),
-      );
-      continue;
-    }
-    seen.add(field.name);
-    if (field.name === 'id') {
+  const walked = walkTxtFields(
+    fields,
+    {
+      syntax: 'sts-record.syntax',
+      duplicate: 'sts-record.duplicate-field',
+      unknown: 'sts-record.unknown-field',
+      names: ['v', 'id'],
+    },
+    (field, out) => {
+      if (field.name !== 'id') return false;
       if (ID.test(field.value)) id = field.value;
       else {
         const why =
@@ -91,39 +87,14 @@ export function parseStsRecord(text: string): ParseResult<StsRecord> {
             : field.value.length > 32
               ? `is ${field.value.length} characters long (at most 32)`
               : 'may contain only ASCII letters and digits';
-        findings.push(
-          finding('sts-record.id', { message: `id "${field.value}" ${why}`, column: field.column }),
-        );
+        out.push(finding('sts-record.id', { message: `id "${field.value}" ${why}`, column: field.column }));
         id = '';
       }
-      continue;
-    }
-    if (field.name === 'v') {
-      findings.push(
-        finding('sts-record.syntax', { message: 'the version field appears again', column: field.column }),
-      );
-      continue;
-    }
-    if (!EXT_VALUE.test(field.value)) {
-      findings.push(
-        finding('sts-record.syntax', {
-          message: `the value of extension field "${field.name}" is empty or has characters that are not allowed (space, "=", ";", control)`,
-          column: field.column,
-        }),
-      );
-      continue;
-    }
-    extensions[field.name] = field.value;
-    const hint =
-      field.name.toLowerCase() === 'id' ? 'Field names are case-sensitive: write "id".' : undefined;
-    findings.push(
-      finding('sts-record.unknown-field', {
-        message: `extension field "${field.name}" is ignored by senders`,
-        column: field.column,
-        ...(hint ? { hint } : {}),
-      }),
-    );
-  }
+      return true;
+    },
+  );
+  findings.push(...walked.findings);
+  const extensions = walked.extensions;
   if (id === undefined) findings.push(finding('sts-record.id', { message: 'the record has no id field' }));
   if (hasErrors(findings) || !id)
     return { ok: false, findings, partial: { version: 'STSv1', ...(id ? { id } : {}), extensions } };

@@ -1,7 +1,7 @@
 // The _smtp._tls TXT record (RFC 8460 §3).
 import { hostnameProblem } from './domain.js';
 import { type Finding, finding, hasErrors, type ParseResult } from './findings.js';
-import { beginsWithVersion, EXT_VALUE, joinTxtStrings, splitTxtFields } from './txt-fields.js';
+import { beginsWithVersion, joinTxtStrings, splitTxtFields, walkTxtFields } from './txt-fields.js';
 
 export interface TlsrptRecord {
   version: 'TLSRPTv1';
@@ -121,54 +121,31 @@ export function parseTlsrptRecord(text: string): ParseResult<TlsrptRecord> {
   for (const p of problems)
     findings.push(finding('tlsrpt-record.syntax', { message: p.message, column: p.column }));
   let rua: string[] | undefined;
-  const extensions: Record<string, string> = {};
-  const seen = new Set<string>();
-  for (const field of fields) {
-    if (seen.has(field.name)) {
-      findings.push(
-        finding('tlsrpt-record.duplicate-field', {
-          message: `field "${field.name}" appears again; the first one wins`,
-          column: field.column,
-        }),
-      );
-      continue;
-    }
-    seen.add(field.name);
-    if (field.name === 'rua') {
+  const walked = walkTxtFields(
+    fields,
+    {
+      syntax: 'tlsrpt-record.syntax',
+      duplicate: 'tlsrpt-record.duplicate-field',
+      unknown: 'tlsrpt-record.unknown-field',
+      names: ['v', 'rua'],
+    },
+    (field, out) => {
+      if (field.name !== 'rua') return false;
       // tlsrpt-rua = "rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri)
-      rua = field.value.split(',').map((u) => u.trim());
-      for (const uri of rua) {
+      const uris = field.value.split(',').map((u) => u.trim());
+      for (const uri of uris) {
         const problem = ruaUriProblem(uri);
         if (problem)
-          findings.push(
+          out.push(
             finding('tlsrpt-record.rua-invalid', { message: problem, column: field.column, subject: uri }),
           );
       }
-      continue;
-    }
-    if (field.name === 'v') {
-      findings.push(
-        finding('tlsrpt-record.syntax', { message: 'the version field appears again', column: field.column }),
-      );
-      continue;
-    }
-    if (!EXT_VALUE.test(field.value)) {
-      findings.push(
-        finding('tlsrpt-record.syntax', {
-          message: `the value of extension field "${field.name}" is empty or has characters that are not allowed (space, "=", ";", control)`,
-          column: field.column,
-        }),
-      );
-      continue;
-    }
-    extensions[field.name] = field.value;
-    findings.push(
-      finding('tlsrpt-record.unknown-field', {
-        message: `extension field "${field.name}" is ignored by senders`,
-        column: field.column,
-      }),
-    );
-  }
+      rua = uris;
+      return true;
+    },
+  );
+  findings.push(...walked.findings);
+  const extensions = walked.extensions;
   if (rua === undefined) findings.push(finding('tlsrpt-record.rua-missing'));
   if (hasErrors(findings) || !rua)
     return { ok: false, findings, partial: { version: 'TLSRPTv1', ...(rua ? { rua } : {}), extensions } };

@@ -14,6 +14,8 @@ export interface TxtFieldProblem {
   message: string;
 }
 
+import { type Finding, finding } from './findings.js';
+
 // Extension names: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
 export const EXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 // Extension values: 1*(%x21-3A / %x3C / %x3E-7E): visible ASCII except ";" and "=".
@@ -89,4 +91,65 @@ export function splitTxtFields(
     fields.push({ name, value, column: col });
   }
   return { fields, problems };
+}
+
+export interface RecordCodes {
+  syntax: string;
+  duplicate: string;
+  unknown: string;
+  /** The record's own field names, to hint when one is written in the wrong case. */
+  names: readonly string[];
+}
+
+/**
+ * Walk the fields of a record: the first of a repeated field wins (a warning), a repeated
+ * version is malformed, and fields `known` does not take are extensions (ignored by senders, an
+ * info) whose value must fit the extension grammar. Returns the findings and the extensions.
+ */
+export function walkTxtFields(
+  fields: readonly TxtField[],
+  codes: RecordCodes,
+  known: (field: TxtField, findings: Finding[]) => boolean,
+): { findings: Finding[]; extensions: Record<string, string> } {
+  const findings: Finding[] = [];
+  const extensions: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const field of fields) {
+    if (seen.has(field.name)) {
+      findings.push(
+        finding(codes.duplicate, {
+          message: `field "${field.name}" appears again; the first one wins`,
+          column: field.column,
+        }),
+      );
+      continue;
+    }
+    seen.add(field.name);
+    if (known(field, findings)) continue;
+    if (field.name === 'v') {
+      findings.push(
+        finding(codes.syntax, { message: 'the version field appears again', column: field.column }),
+      );
+      continue;
+    }
+    if (!EXT_VALUE.test(field.value)) {
+      findings.push(
+        finding(codes.syntax, {
+          message: `the value of extension field "${field.name}" is empty or has characters that are not allowed (space, "=", ";", control)`,
+          column: field.column,
+        }),
+      );
+      continue;
+    }
+    extensions[field.name] = field.value;
+    const meant = codes.names.find((n) => n === field.name.toLowerCase());
+    findings.push(
+      finding(codes.unknown, {
+        message: `extension field "${field.name}" is ignored by senders`,
+        column: field.column,
+        ...(meant ? { hint: `Field names are case-sensitive: write "${meant}".` } : {}),
+      }),
+    );
+  }
+  return { findings, extensions };
 }
