@@ -63,3 +63,40 @@ export { type SocketmapServer, startSocketmapServer } from './resolver/socketmap
 export { MemoryPolicyStore } from './resolver/stores/memory.js';
 export { SqlitePolicyStore } from './resolver/stores/sqlite.js';
 export { RedisPolicyStore } from './resolver/stores/redis.js';
+export {
+  chooseCountedPolicies,
+  DEFAULT_TLSRPT_LIMITS,
+  normaliseTlsrptReport,
+  parseFailureReason,
+  parseTlsrptReport,
+  TLSRPT_RESULT_TYPES,
+  type TlsrptFailureDetail,
+  type TlsrptLimits,
+  type TlsrptPolicy,
+  type TlsrptReport,
+} from './core/tlsrpt-report.js';
+export type {
+  FailureRow,
+  IngestStatus,
+  ReportFilter,
+  ReportListItem,
+  ReportSummary,
+  SessionCounts,
+  StoredPolicy,
+  StoredReport,
+  StoreMeta,
+  StoreResult,
+} from './reports/types.js';
+export { isPostgresUrl, KyselyReportStore, openReportStore, resolveDbUrl } from './reports/store.js';
+export {
+  type IngestCounts,
+  type IngestItemResult,
+  type IngestOutcome,
+  ingestBytes,
+  ingestPaths,
+  ingestReportObjects,
+} from './reports/ingest.js';
+export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits, extractReports } from './reports/extract.js';
+export { type ImapIngestOptions, type ImapTarget, ingestImap, parseImapUrl } from './reports/imap.js';
+export { type DemoDomain, type DemoReportOptions, generateDemoReports } from './reports/demo-reports.js';
+export { createTlsrptReceiver, type TlsrptReceiverOptions } from './server/tlsrpt-receiver.js';

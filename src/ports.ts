@@ -141,3 +141,6 @@ export interface PolicyCacheStore {
   list(): Promise<PolicyCacheEntry[]>;
   close(): Promise<void>;
 }
+
+/** Where TLS reports are kept (SQLite or PostgreSQL through Kysely: src/reports/store.ts). */
+export type { ReportStore } from './reports/types.js';
