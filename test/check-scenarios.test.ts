@@ -357,6 +357,34 @@ describe('mta-sts check against the simulated domain', () => {
     expect((await runCli(['check', 'exa mple.test'])).code).toBe(2);
     expect((await runCli(['check', 'healthy.test', '--connect-to', 'garbage'])).code).toBe(2);
   });
+
+  it('mta-sts scan: a list of domains, summarised, --json and --csv', async () => {
+    const f = flags();
+    const args = [
+      '--resolver',
+      f.resolvers[0]!,
+      '--ca-file',
+      f.caFile,
+      '--no-system-ca',
+      '--timeout',
+      '3',
+      ...f.connectTo.flatMap((c) => ['--connect-to', c]),
+    ];
+    const list =
+      '# customers\nhealthy.test\nsmtp-name.test  # broken MX certificate\nno-sts.test\nHEALTHY.test.\n';
+    const r = await runCli(['scan', '-', '--json', ...args], { input: list });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.duplicatesSkipped).toBe(1);
+    expect(j.summary.byVerdict).toEqual({ ok: 1, warn: 0, fail: 1, none: 1 });
+    expect(j.domains.find((e: { domain: string }) => e.domain === 'smtp-name.test').errors).toEqual([
+      'smtp.cert-name-mismatch',
+    ]);
+    const csv = await runCli(['scan', '-', '--csv', ...args], { input: 'healthy.test\n' });
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toBe('domain,verdict,mode,errors,warnings\nhealthy.test,ok,enforce,,\n');
+    expect((await runCli(['scan', '-'], { input: '# nothing\n' })).code).toBe(2);
+  });
 });
 
 describe('mta-sts check with slow DNS answers and TCP accepts', () => {

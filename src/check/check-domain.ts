@@ -267,7 +267,7 @@ function judgeFetch(
       });
     else if (f.code === 'tls-version')
       add('policy-host', 'policy.tls-version', {
-        message: `${host} offers only ${f.detail || 'TLS < 1.2'}`,
+        message: `TLS older than 1.2 only: ${f.detail}`,
         subject,
       });
     else if (f.stage === 'http')
@@ -495,7 +495,7 @@ function judgeProbe(
   if (f && !r.tls) {
     if (f.code === 'tls-version')
       add('starttls', 'smtp.tls-version', {
-        message: `${subject} offers only ${f.detail || 'TLS < 1.2'}`,
+        message: `TLS older than 1.2 only: ${f.detail}`,
         subject,
       });
     else if (f.stage === 'tls')

@@ -10,6 +10,7 @@ import { registerRecords } from './commands/records.js';
 import { registerResolver } from './commands/resolver.js';
 import { registerReports } from './commands/reports.js';
 import { registerServe } from './commands/serve.js';
+import { registerScan } from './commands/scan.js';
 import { registerSim } from './commands/sim.js';
 import { EXIT_USAGE, UsageError } from './output.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerResolver(program);
   registerReports(program);
   registerServe(program);
+  registerScan(program);
   registerSim(program);
   return program;
 }
