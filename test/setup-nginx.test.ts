@@ -16,9 +16,11 @@ import { NGINX_BIN, type NginxInstance, nginxAvailable, startNginx } from './hel
 
 // In CI a missing nginx is a failure, not a skip.
 const run = nginxAvailable() || process.env.CI ? describe : describe.skip;
+// Each CLI run is a new Node process; on a loaded machine that takes seconds.
+const slow = { timeout: 90_000 };
 const PAGES_ADDRESS = '127.1.200.7';
 
-run('a generated GitHub Pages site behind a real nginx', () => {
+run('a generated GitHub Pages site behind a real nginx', slow, () => {
   let sim: Simulation;
   let nginx: NginxInstance;
   let site: string;
@@ -132,7 +134,7 @@ function get(
   });
 }
 
-run('the generated nginx.conf in a real nginx', () => {
+run('the generated nginx.conf in a real nginx', slow, () => {
   let sim: Simulation;
   let work: string;
   let child: ChildProcess | undefined;
