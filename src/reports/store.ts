@@ -470,6 +470,19 @@ export class KyselyReportStore implements ReportStore {
       this.sqliteWriter ??= new SqliteWriter(this.sqlite);
       return this.sqliteWriter.store(report, meta);
     }
+    // Concurrent writers can deadlock on the shared roll-up rows; PostgreSQL then aborts one
+    // transaction whole, so running it again is safe.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.storeWithKysely(report, meta);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw err;
+      }
+    }
+  }
+
+  private async storeWithKysely(report: TlsrptReport, meta: StoreMeta): Promise<StoreResult> {
     const day = dayOf(report.start);
     const counted = report.policies.filter((p) => p.counted);
     return this.db.transaction().execute(async (trx) => {
@@ -582,7 +595,7 @@ export class KyselyReportStore implements ReportStore {
     }
     await trx
       .insertInto('tlsrpt_daily')
-      .values([...daily.values()])
+      .values([...daily.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v))
       .onConflict((oc) =>
         oc
           .columns(['day', 'organization', 'policy_domain', 'policy_type', 'policy_mode', 'counted'])
@@ -611,7 +624,7 @@ export class KyselyReportStore implements ReportStore {
     if (results.size === 0) return;
     await trx
       .insertInto('tlsrpt_daily_results')
-      .values([...results.values()])
+      .values([...results.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v))
       .onConflict((oc) =>
         oc.columns(['day', 'organization', 'policy_domain', 'result_type']).doUpdateSet((eb) => ({
           failed: eb('tlsrpt_daily_results.failed', '+', eb.ref('excluded.failed')),
