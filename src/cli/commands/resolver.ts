@@ -1,26 +1,21 @@
 // `mta-sts resolver`: the Postfix socketmap policy daemon (foreground, JSON logs), and
 // `mta-sts resolver query DOMAIN`: one lookup showing the reply Postfix would get.
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import pino from 'pino';
 import { systemClock } from '../../ports.js';
 import {
   DEFAULT_CONFIG_PATH,
   type LoadedConfig,
-  loadResolverConfig,
   ResolverConfigError,
-  readResolverConfig,
   zoneFor,
 } from '../../resolver/config.js';
-import { networkFactory, notifySystemd, startResolverDaemon } from '../../resolver/daemon.js';
+import { networkFactory } from '../../resolver/daemon.js';
 import { queryPolicy } from '../../resolver/query.js';
+import { loadConfigOrDefaults, runResolverForeground } from '../../resolver/run.js';
 import { collect, colors, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, printJson, UsageError } from '../output.js';
 
 async function loadConfig(file: string | undefined): Promise<LoadedConfig> {
   try {
-    if (file) return await loadResolverConfig(file);
-    if (existsSync(DEFAULT_CONFIG_PATH)) return await loadResolverConfig(DEFAULT_CONFIG_PATH);
-    return readResolverConfig({}, '(defaults)');
+    return await loadConfigOrDefaults(file);
   } catch (err) {
     if (err instanceof ResolverConfigError) throw new UsageError(err.message, err.code);
     throw err;
@@ -42,21 +37,8 @@ export function registerResolver(program: Command): void {
     .description('Postfix MTA-STS policy daemon (socketmap), a drop-in for postfix-mta-sts-resolver')
     .option('-c, --config <file>', `configuration file (default ${DEFAULT_CONFIG_PATH} if present)`)
     .action(async (opts: { config?: string }) => {
-      const { config, warnings } = await loadConfig(opts.config);
-      const logger = pino({ base: { service: 'mta-sts-resolver' } }, pino.destination(2));
-      for (const w of warnings) logger.warn({ config: opts.config ?? DEFAULT_CONFIG_PATH }, w);
-      const daemon = await startResolverDaemon(config, { logger });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.info({ signal, open: daemon.server.connections() }, 'shutting down');
-          notifySystemd('STOPPING=1', logger);
-          daemon.close().then(resolve, resolve);
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
-      logger.info('stopped');
-      logger.flush();
+      const loaded = await loadConfig(opts.config);
+      await runResolverForeground(loaded, opts.config ?? DEFAULT_CONFIG_PATH);
     });
 
   cmd
