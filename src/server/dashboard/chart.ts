@@ -9,10 +9,10 @@ export interface ChartPoint {
   failed: number;
 }
 
-const W = 640;
-const H = 160;
-const PAD_L = 44;
-const PAD_B = 22;
+const W = 480;
+const H = 170;
+const PAD_L = 40;
+const PAD_B = 24;
 const PAD_T = 8;
 
 function niceMax(n: number): number {
@@ -29,6 +29,8 @@ function shortNumber(n: number): string {
 }
 
 export function sessionsChart(points: readonly ChartPoint[], label: string): SafeHtml {
+  if (points.every((p) => p.successful + p.failed === 0))
+    return html`<p class="nochart muted">No reports for this period.</p>`;
   const max = niceMax(Math.max(0, ...points.map((p) => p.successful + p.failed)));
   const plotW = W - PAD_L - 4;
   const plotH = H - PAD_T - PAD_B;
@@ -54,10 +56,11 @@ export function sessionsChart(points: readonly ChartPoint[], label: string): Saf
     (v) =>
       html`<line class="grid" x1="${PAD_L}" x2="${W - 4}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/><text class="axis" x="${PAD_L - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${shortNumber(v)}</text>`,
   );
-  const labelEvery = Math.max(1, Math.ceil(points.length / 8));
+  const labelEvery = Math.max(1, Math.ceil(points.length / 5));
+  // Label every n-th day from the last one backwards, so today always has its label.
   const xLabels = points.map((p, i) =>
-    i % labelEvery === 0 || i === points.length - 1
-      ? html`<text class="axis" x="${(PAD_L + i * step + step / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle">${p.day.slice(5)}</text>`
+    (points.length - 1 - i) % labelEvery === 0
+      ? html`<text class="axis" x="${(i === points.length - 1 ? W - 2 : PAD_L + i * step + step / 2).toFixed(1)}" y="${H - 6}" text-anchor="${i === points.length - 1 ? 'end' : 'middle'}">${p.day.slice(5)}</text>`
       : '',
   );
   return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${label}" preserveAspectRatio="xMidYMid meet">${ticks}${bars}${xLabels}</svg>`;

@@ -46,7 +46,9 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form POSTs,
+  // and the origin check below needs the real one.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -236,6 +238,7 @@ export function createDashboardHandler(options: DashboardOptions): (req: Request
         },
       });
     }
+    if (path === '/favicon.ico') return new Response(null, { status: 204 });
     if (path === '/login' && protectedMode) {
       const a = auth as DashboardAuth;
       if (method === 'GET')

@@ -78,7 +78,7 @@ export function overviewPage(input: {
 <h2><a href="/failures?domain=${encodeURIComponent(d.domain)}">${d.domain}</a> ${modeBadge(d.mode)}${d.hosted ? '' : html` <span class="muted">(not in the config)</span>`}</h2>
 <div class="stats"><span><b data-field="successful">${n(d.successful)}</b> successful</span><span><b data-field="failed">${n(d.failed)}</b> failed</span><span><b data-field="rate">${pct(d.failureRate)}</b> failure rate</span></div>
 ${sessionsChart(d.series, `${d.domain}: sessions per day`)}
-<div class="legend"><span class="sw ok"></span>successful<span class="sw fail"></span>failed</div>
+${d.successful + d.failed > 0 ? html`<div class="legend"><span class="sw ok"></span>successful<span class="sw fail"></span>failed</div>` : ''}
 <p class="readiness">Enforce: <span class="badge ready-${d.readiness.status}" data-field="readiness">${readinessLabel(d.readiness.status)}</span> <span class="muted">${d.readiness.reason}</span></p>
 </section>`,
   );
@@ -110,12 +110,13 @@ function readinessLabel(s: string): string {
 
 function breakdownTable(
   title: string,
+  column: string,
   rows: Breakdown[],
   link: (key: string) => string | undefined,
   id: string,
 ): SafeHtml {
   const total = rows.reduce((a, r) => a + r.failed, 0);
-  return html`<section><h2>${title}</h2><div class="scroll"><table id="${id}"><thead><tr><th>${title.replace(/^By /, '')}</th><th class="num">Failed sessions</th><th class="num">Share</th></tr></thead><tbody>${
+  return html`<section><h2>${title}</h2><div class="scroll"><table id="${id}"><thead><tr><th>${column}</th><th class="num">Failed</th><th class="num">Share</th></tr></thead><tbody>${
     rows.length === 0
       ? html`<tr><td colspan="3" class="muted">none</td></tr>`
       : rows.map((r) => {
@@ -165,9 +166,9 @@ ${input.notices.map((m) => html`<p class="notice">${m}</p>`)}
 ${f.organization ? html`<input type="hidden" name="org" value="${f.organization}"><span class="muted">reporter: ${f.organization}</span>` : ''}
 <button type="submit">Filter</button> <a href="/failures">clear</a></form>
 <div class="breakdowns">
-${breakdownTable('By result type', input.byResultType, (k) => q({ resultType: k }), 'by-result-type')}
-${breakdownTable('By reporting organization', input.byOrganization, (k) => q({ organization: k }), 'by-organization')}
-${breakdownTable('By receiving MX', input.byMx, () => undefined, 'by-mx')}
+${breakdownTable('By result type', 'Result type', input.byResultType, (k) => q({ resultType: k }), 'by-result-type')}
+${breakdownTable('By reporting organization', 'Reporter', input.byOrganization, (k) => q({ organization: k }), 'by-organization')}
+${breakdownTable('By receiving MX', 'MX host', input.byMx, () => undefined, 'by-mx')}
 </div>
 <h2>Failure details <span class="muted">(${input.rows.length === input.limit ? `the ${input.limit} largest` : n(input.rows.length)})</span></h2>
 <div class="scroll"><table id="failure-table"><thead><tr><th>Day</th><th>Domain</th><th>Result type</th><th>Reporter</th><th>Receiving MX</th><th>Receiving IP</th><th>Sending MTA</th><th class="num">Failed</th><th>Report</th></tr></thead><tbody>${
@@ -175,7 +176,7 @@ ${breakdownTable('By receiving MX', input.byMx, () => undefined, 'by-mx')}
         ? html`<tr><td colspan="9" class="muted">no failures match</td></tr>`
         : input.rows.map(
             (r) =>
-              html`<tr><td>${r.day}</td><td>${r.domain}</td><td>${r.resultType}${r.failureReasonCode ? html`<br><span class="muted">${r.failureReasonCode}</span>` : ''}</td><td>${r.organization}</td><td>${r.receivingMxHostname ?? ''}</td><td>${r.receivingIp ?? ''}</td><td>${r.sendingMtaIp ?? ''}</td><td class="num">${n(r.failedSessions)}</td><td><a href="/reports/${r.reportRef}">${r.reportId}</a></td></tr>`,
+              html`<tr><td class="day">${r.day}</td><td>${r.domain}</td><td>${r.resultType}${r.failureReasonCode ? html`<br><span class="muted">${r.failureReasonCode}</span>` : ''}</td><td>${r.organization}</td><td>${r.receivingMxHostname ?? ''}</td><td>${r.receivingIp ?? ''}</td><td>${r.sendingMtaIp ?? ''}</td><td class="num">${n(r.failedSessions)}</td><td><a href="/reports/${r.reportRef}">${r.reportId}</a></td></tr>`,
           )
     }</tbody></table></div>`,
     { loggedIn: input.loggedIn },
@@ -210,7 +211,7 @@ export function reportsPage(input: {
         ? html`<tr><td colspan="6" class="muted">no reports</td></tr>`
         : input.items.map(
             (r) =>
-              html`<tr><td>${r.start.slice(0, 10)}</td><td>${r.organization}</td><td><a href="/reports/${r.id}">${r.reportId}</a></td><td>${r.policyDomains.join(' ')}</td><td class="num">${n(r.successful)}</td><td class="num">${n(r.failed)}</td></tr>`,
+              html`<tr><td class="day">${r.start.slice(0, 10)}</td><td>${r.organization}</td><td><a href="/reports/${r.id}">${r.reportId}</a></td><td>${r.policyDomains.join(' ')}</td><td class="num">${n(r.successful)}</td><td class="num">${n(r.failed)}</td></tr>`,
           )
     }</tbody></table></div>
 <p>${input.page > 1 ? html`<a href="${qs(input.page - 1)}">← newer</a> ` : ''}${more ? html`<a href="${qs(input.page + 1)}">older →</a>` : ''}</p>`,

@@ -24,13 +24,15 @@ a{color:var(--accent)}
 .readiness{font-size:.9rem;margin:.4rem 0 0}
 svg.chart{width:100%;height:auto;display:block}
 svg.chart rect.ok{fill:var(--ok)} svg.chart rect.fail{fill:var(--fail)}
-svg.chart .grid{stroke:var(--line);stroke-width:1} svg.chart .axis{font-size:10px;fill:var(--muted)}
+svg.chart .grid{stroke:var(--line);stroke-width:1} svg.chart .axis{font-size:13px;fill:var(--muted)}
+.nochart{margin:.6rem 0;padding:1.2rem;text-align:center;border:1px dashed var(--line);border-radius:6px}
 .legend{font-size:.8rem;color:var(--muted)} .legend .sw{display:inline-block;width:.7rem;height:.7rem;margin:0 .25rem 0 .6rem;vertical-align:-1px}
 .sw.ok{background:var(--ok)} .sw.fail{background:var(--fail)}
 .scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#eef1f5;font-weight:600;white-space:nowrap}
+td.day{white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .breakdowns{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem .8rem;align-items:flex-end;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.7rem}
