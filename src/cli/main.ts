@@ -1,20 +1,28 @@
-// The `mta-sts` command: parses arguments and dispatches to one command module each.
+// The `mta-sts` command: parses arguments and dispatches to one command module each. Command
+// modules are loaded on demand: `mta-sts lint` does not pay for the IMAP, SQL and ACME
+// libraries that `reports` and `serve` need.
 import { Command, CommanderError } from 'commander';
-import { registerCheck } from './commands/check.js';
-import { registerDemo } from './commands/demo.js';
-import { registerInit } from './commands/init.js';
-import { registerLint } from './commands/lint.js';
-import { registerMatch } from './commands/match.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerRecords } from './commands/records.js';
-import { registerResolver } from './commands/resolver.js';
-import { registerReports } from './commands/reports.js';
-import { registerServe } from './commands/serve.js';
-import { registerScan } from './commands/scan.js';
-import { registerSim } from './commands/sim.js';
 import { EXIT_USAGE, UsageError } from './output.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  check: async () => (await import('./commands/check.js')).registerCheck,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  init: async () => (await import('./commands/init.js')).registerInit,
+  lint: async () => (await import('./commands/lint.js')).registerLint,
+  match: async () => (await import('./commands/match.js')).registerMatch,
+  policy: async () => (await import('./commands/policy.js')).registerPolicy,
+  records: async () => (await import('./commands/records.js')).registerRecords,
+  reports: async () => (await import('./commands/reports.js')).registerReports,
+  resolver: async () => (await import('./commands/resolver.js')).registerResolver,
+  scan: async () => (await import('./commands/scan.js')).registerScan,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  sim: async () => (await import('./commands/sim.js')).registerSim,
+};
+
+/** Build the program; with argv, only the command named there is loaded (all for help). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('mta-sts')
@@ -22,23 +30,15 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerCheck(program);
-  registerDemo(program);
-  registerInit(program);
-  registerLint(program);
-  registerMatch(program);
-  registerPolicy(program);
-  registerRecords(program);
-  registerResolver(program);
-  registerReports(program);
-  registerServe(program);
-  registerScan(program);
-  registerSim(program);
+  const first = argv.find((a) => !a.startsWith('-'));
+  const names = first !== undefined && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((n) => COMMANDS[n]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
