@@ -309,6 +309,19 @@ for (const backend of backends()) {
         const krvtz = await store.summary({ domain: 'KRVTZ.net', since: '2024-09-14' });
         expect(krvtz.reports).toBe(2);
         expect(krvtz.totals).toMatchObject({ successful: 3, failed: 0 });
+        const mailru = await store.summary({ organization: 'Mail.ru', until: '2024-12-31' });
+        expect(mailru.reports).toBe(2);
+        expect(mailru.totals).toMatchObject({ successful: 0, failed: 2 });
+        expect(mailru.byResultType).toEqual({ 'sts-policy-fetch-error': 3 });
+        const since2025 = await store.summary({ since: '2025-01-01' });
+        expect(since2025.reports).toBe(5);
+        expect(Object.keys(since2025.byDay)).toEqual([
+          '2025-03-27',
+          '2025-05-22',
+          '2025-05-23',
+          '2025-06-14',
+          '2026-01-11',
+        ]);
         const list = await store.list({ organization: 'Mail.ru' });
         expect(list.map((r) => r.reportId).sort()).toEqual([
           'b28254de-7b2e-be36-bb5c-4c3b92da8b25@mail.ru',

@@ -100,12 +100,40 @@ interface DailyResultsTable {
   failed: Count;
 }
 
+/** The roll-ups without the domain: one real report per (day, organization, domain) makes a
+ * per-domain roll-up as large as the reports, so the unfiltered summary reads these. */
+interface DailyAllTable {
+  day: string;
+  organization: string;
+  policy_type: string;
+  policy_mode: string;
+  counted: number;
+  successful: Count;
+  failed: Count;
+}
+
+interface DailyResultsAllTable {
+  day: string;
+  organization: string;
+  result_type: string;
+  failed: Count;
+}
+
+interface DailyReportsTable {
+  day: string;
+  organization: string;
+  reports: Count;
+}
+
 export interface ReportDatabase {
   tlsrpt_reports: ReportsTable;
   tlsrpt_policies: PoliciesTable;
   tlsrpt_failures: FailuresTable;
   tlsrpt_daily: DailyTable;
   tlsrpt_daily_results: DailyResultsTable;
+  tlsrpt_daily_all: DailyAllTable;
+  tlsrpt_daily_results_all: DailyResultsAllTable;
+  tlsrpt_daily_reports: DailyReportsTable;
 }
 
 type Dialect = 'sqlite' | 'postgres';
@@ -243,7 +271,57 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_tlsrpt_rollups_all_domains': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('tlsrpt_daily_all')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('organization', 'text', (c) => c.notNull())
+          .addColumn('policy_type', 'text', (c) => c.notNull())
+          .addColumn('policy_mode', 'text', (c) => c.notNull())
+          .addColumn('counted', 'integer', (c) => c.notNull())
+          .addColumn('successful', 'bigint', (c) => c.notNull())
+          .addColumn('failed', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('tlsrpt_daily_all_pk', [
+            'day',
+            'organization',
+            'policy_type',
+            'policy_mode',
+            'counted',
+          ])
+          .execute();
+        await db.schema
+          .createTable('tlsrpt_daily_results_all')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('organization', 'text', (c) => c.notNull())
+          .addColumn('result_type', 'text', (c) => c.notNull())
+          .addColumn('failed', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('tlsrpt_daily_results_all_pk', ['day', 'organization', 'result_type'])
+          .execute();
+        await db.schema
+          .createTable('tlsrpt_daily_reports')
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('organization', 'text', (c) => c.notNull())
+          .addColumn('reports', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('tlsrpt_daily_reports_pk', ['day', 'organization'])
+          .execute();
+        await fillAllDomainRollups(db as Kysely<ReportDatabase>);
+      },
+    },
   };
+}
+
+async function fillAllDomainRollups(db: Kysely<ReportDatabase>): Promise<void> {
+  await sql`insert into tlsrpt_daily_all (day, organization, policy_type, policy_mode, counted, successful, failed)
+    select day, organization, policy_type, policy_mode, counted, sum(successful), sum(failed)
+    from tlsrpt_daily group by day, organization, policy_type, policy_mode, counted`.execute(db);
+  await sql`insert into tlsrpt_daily_results_all (day, organization, result_type, failed)
+    select day, organization, result_type, sum(failed) from tlsrpt_daily_results
+    group by day, organization, result_type`.execute(db);
+  await sql`insert into tlsrpt_daily_reports (day, organization, reports)
+    select start_day, organization, count(*) from tlsrpt_reports group by start_day, organization`.execute(
+    db,
+  );
 }
 
 export interface OpenStoreOptions {
@@ -345,6 +423,20 @@ class SqliteWriter {
       `insert into tlsrpt_daily_results (day, organization, policy_domain, result_type, failed) values (?, ?, ?, ?, ?)
        on conflict (day, organization, policy_domain, result_type) do update set failed = failed + excluded.failed`,
     );
+    const addDailyAll = db.prepare(
+      `insert into tlsrpt_daily_all (day, organization, policy_type, policy_mode, counted, successful, failed)
+       values (?, ?, ?, ?, ?, ?, ?)
+       on conflict (day, organization, policy_type, policy_mode, counted)
+       do update set successful = successful + excluded.successful, failed = failed + excluded.failed`,
+    );
+    const addResultAll = db.prepare(
+      `insert into tlsrpt_daily_results_all (day, organization, result_type, failed) values (?, ?, ?, ?)
+       on conflict (day, organization, result_type) do update set failed = failed + excluded.failed`,
+    );
+    const addReport = db.prepare(
+      `insert into tlsrpt_daily_reports (day, organization, reports) values (?, ?, 1)
+       on conflict (day, organization) do update set reports = reports + 1`,
+    );
     this.store = db.transaction((report: TlsrptReport, meta: StoreMeta): StoreResult => {
       const day = dayOf(report.start);
       const counted = report.policies.filter((p) => p.counted);
@@ -371,6 +463,7 @@ class SqliteWriter {
       }
       const reportRef = Number(info.lastInsertRowid);
       crashHook();
+      addReport.run(day, report.organization);
       for (const [position, p] of report.policies.entries()) {
         const flag = p.counted ? 1 : 0;
         const policyRef = insertPolicy.run(
@@ -397,6 +490,7 @@ class SqliteWriter {
           p.successful,
           p.failed,
         );
+        addDailyAll.run(day, report.organization, p.policyType, p.mode ?? '', flag, p.successful, p.failed);
         for (const d of p.failureDetails) {
           insertFailure.run(
             reportRef,
@@ -415,8 +509,10 @@ class SqliteWriter {
             d.failureReasonCode,
             d.additionalInformation,
           );
-          if (p.counted)
+          if (p.counted) {
             addResult.run(day, report.organization, p.policyDomain, d.resultType, d.failedSessions);
+            addResultAll.run(day, report.organization, d.resultType, d.failedSessions);
+          }
         }
       }
       storedInProcess++;
@@ -470,6 +566,24 @@ export class KyselyReportStore implements ReportStore {
       this.sqliteWriter ??= new SqliteWriter(this.sqlite);
       return this.sqliteWriter.store(report, meta);
     }
+    // Two copies of one report in flight at once: the one handed over first is stored, the
+    // other waits for it and comes out as the duplicate, as it would one after the other.
+    const key = JSON.stringify([report.organization, report.reportId, report.start, report.end]);
+    const before = this.inflight.get(key);
+    const run = (before ? before.catch(() => {}) : Promise.resolve()).then(() =>
+      this.storeWithRetry(report, meta),
+    );
+    this.inflight.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.inflight.get(key) === run) this.inflight.delete(key);
+    }
+  }
+
+  private readonly inflight = new Map<string, Promise<StoreResult>>();
+
+  private async storeWithRetry(report: TlsrptReport, meta: StoreMeta): Promise<StoreResult> {
     // Concurrent writers can deadlock on the shared roll-up rows; PostgreSQL then aborts one
     // transaction whole, so running it again is safe.
     for (let attempt = 1; ; attempt++) {
@@ -519,6 +633,15 @@ export class KyselyReportStore implements ReportStore {
       }
       const reportRef = Number(inserted.id);
       crashHook();
+      await trx
+        .insertInto('tlsrpt_daily_reports')
+        .values({ day, organization: report.organization, reports: 1 })
+        .onConflict((oc) =>
+          oc.columns(['day', 'organization']).doUpdateSet((eb) => ({
+            reports: eb('tlsrpt_daily_reports.reports', '+', 1),
+          })),
+        )
+        .execute();
       if (report.policies.length > 0) {
         const policyRows = await trx
           .insertInto('tlsrpt_policies')
@@ -605,6 +728,32 @@ export class KyselyReportStore implements ReportStore {
           })),
       )
       .execute();
+    const all = new Map<string, DailyAllTable>();
+    for (const row of daily.values()) {
+      const key = JSON.stringify([row.policy_type, row.policy_mode, row.counted]);
+      const acc = all.get(key) ?? {
+        day,
+        organization: report.organization,
+        policy_type: row.policy_type,
+        policy_mode: row.policy_mode,
+        counted: row.counted,
+        successful: 0,
+        failed: 0,
+      };
+      acc.successful += row.successful;
+      acc.failed += row.failed;
+      all.set(key, acc);
+    }
+    await trx
+      .insertInto('tlsrpt_daily_all')
+      .values([...all.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v))
+      .onConflict((oc) =>
+        oc.columns(['day', 'organization', 'policy_type', 'policy_mode', 'counted']).doUpdateSet((eb) => ({
+          successful: eb('tlsrpt_daily_all.successful', '+', eb.ref('excluded.successful')),
+          failed: eb('tlsrpt_daily_all.failed', '+', eb.ref('excluded.failed')),
+        })),
+      )
+      .execute();
     const results = new Map<string, DailyResultsTable>();
     for (const p of report.policies) {
       if (!p.counted) continue;
@@ -631,6 +780,22 @@ export class KyselyReportStore implements ReportStore {
         })),
       )
       .execute();
+    const resultsAll = new Map<string, number>();
+    for (const r of results.values())
+      resultsAll.set(r.result_type, (resultsAll.get(r.result_type) ?? 0) + r.failed);
+    await trx
+      .insertInto('tlsrpt_daily_results_all')
+      .values(
+        [...resultsAll.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([result_type, failed]) => ({ day, organization: report.organization, result_type, failed })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['day', 'organization', 'result_type']).doUpdateSet((eb) => ({
+          failed: eb('tlsrpt_daily_results_all.failed', '+', eb.ref('excluded.failed')),
+        })),
+      )
+      .execute();
   }
 
   /** Recompute the daily roll-ups from the stored policies (after a bulk load that bypassed storeReport). */
@@ -648,35 +813,62 @@ export class KyselyReportStore implements ReportStore {
         from tlsrpt_failures where counted = 1 group by start_day, organization, policy_domain, result_type`.execute(
         trx,
       );
+      await trx.deleteFrom('tlsrpt_daily_all').execute();
+      await trx.deleteFrom('tlsrpt_daily_results_all').execute();
+      await trx.deleteFrom('tlsrpt_daily_reports').execute();
+      await fillAllDomainRollups(trx);
     });
   }
 
   async summary(filter: ReportFilter = {}): Promise<ReportSummary> {
-    let daily = this.db.selectFrom('tlsrpt_daily');
-    if (filter.domain) daily = daily.where('policy_domain', '=', normaliseDomain(filter.domain));
-    if (filter.organization) daily = daily.where('organization', '=', filter.organization);
-    if (filter.since) daily = daily.where('day', '>=', filter.since);
-    if (filter.until) daily = daily.where('day', '<=', filter.until);
-    const rows = await daily
-      .select(['day', 'organization', 'policy_type', 'policy_mode', 'counted'])
-      .select((eb) => [
-        eb.fn.sum<number>('successful').as('successful'),
-        eb.fn.sum<number>('failed').as('failed'),
-      ])
-      .groupBy(['day', 'organization', 'policy_type', 'policy_mode', 'counted'])
-      .execute();
-
-    let results = this.db.selectFrom('tlsrpt_daily_results');
-    if (filter.domain) results = results.where('policy_domain', '=', normaliseDomain(filter.domain));
-    if (filter.organization) results = results.where('organization', '=', filter.organization);
-    if (filter.since) results = results.where('day', '>=', filter.since);
-    if (filter.until) results = results.where('day', '<=', filter.until);
-    const resultRows = await results
-      .select('result_type')
-      .select((eb) => eb.fn.sum<number>('failed').as('failed'))
-      .groupBy('result_type')
-      .orderBy('result_type')
-      .execute();
+    const range = <Q extends { where: (...a: any[]) => Q }>(q: Q, dayColumn: string): Q => {
+      let out = q;
+      if (filter.organization) out = out.where('organization', '=', filter.organization);
+      if (filter.since) out = out.where(dayColumn, '>=', filter.since);
+      if (filter.until) out = out.where(dayColumn, '<=', filter.until);
+      return out;
+    };
+    type Row = {
+      day: string;
+      organization: string;
+      policy_type: string;
+      policy_mode: string;
+      counted: number;
+      successful: number;
+      failed: number;
+    };
+    let rows: Row[];
+    let resultRows: Array<{ result_type: string; failed: number }>;
+    if (filter.domain) {
+      const domain = normaliseDomain(filter.domain);
+      rows = await range(this.db.selectFrom('tlsrpt_daily').where('policy_domain', '=', domain), 'day')
+        .select(['day', 'organization', 'policy_type', 'policy_mode', 'counted'])
+        .select((eb) => [
+          eb.fn.sum<number>('successful').as('successful'),
+          eb.fn.sum<number>('failed').as('failed'),
+        ])
+        .groupBy(['day', 'organization', 'policy_type', 'policy_mode', 'counted'])
+        .execute();
+      resultRows = await range(
+        this.db.selectFrom('tlsrpt_daily_results').where('policy_domain', '=', domain),
+        'day',
+      )
+        .select('result_type')
+        .select((eb) => eb.fn.sum<number>('failed').as('failed'))
+        .groupBy('result_type')
+        .orderBy('result_type')
+        .execute();
+    } else {
+      rows = await range(this.db.selectFrom('tlsrpt_daily_all'), 'day')
+        .select(['day', 'organization', 'policy_type', 'policy_mode', 'counted', 'successful', 'failed'])
+        .execute();
+      resultRows = await range(this.db.selectFrom('tlsrpt_daily_results_all'), 'day')
+        .select('result_type')
+        .select((eb) => eb.fn.sum<number>('failed').as('failed'))
+        .groupBy('result_type')
+        .orderBy('result_type')
+        .execute();
+    }
 
     const totals = { successful: 0, failed: 0 };
     const byDay = new Map<string, { successful: number; failed: number }>();
@@ -764,11 +956,11 @@ export class KyselyReportStore implements ReportStore {
         .executeTakeFirst();
       return Number(r?.n ?? 0);
     }
-    let q = this.db.selectFrom('tlsrpt_reports');
+    let q = this.db.selectFrom('tlsrpt_daily_reports');
     if (filter.organization) q = q.where('organization', '=', filter.organization);
-    if (filter.since) q = q.where('start_day', '>=', filter.since);
-    if (filter.until) q = q.where('start_day', '<=', filter.until);
-    const r = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    if (filter.since) q = q.where('day', '>=', filter.since);
+    if (filter.until) q = q.where('day', '<=', filter.until);
+    const r = await q.select((eb) => eb.fn.sum<number>('reports').as('n')).executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 
