@@ -133,7 +133,7 @@ describe('mta-sts serve: dashboard', () => {
       await fetch(`${base}failures?since=${isoDayOffset(-1)}&until=${isoDayOffset(-1)}`, { headers: auth })
     ).text();
     const datedTable = dated.slice(dated.indexOf('id="failure-table"'));
-    expect(datedTable.match(/<tr><td class="day">\d{4}-/g)?.length).toBe(1);
+    expect(datedTable.match(/<tr><td class="day">/g)?.length).toBe(1);
     const bad = await (
       await fetch(`${base}failures?since=yesterday&result=%3Cx%3E`, { headers: auth })
     ).text();

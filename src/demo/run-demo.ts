@@ -1,17 +1,19 @@
 // `mta-sts demo`: the whole story on a simulated mail domain, offline. The simulator starts
 // three domains on loopback (healthy, testing with a broken MX certificate, a stale setup);
 // the checker examines each; generated TLS reports for them are ingested and summarised.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckReport, Verdict } from '../check/check-domain.js';
 import { checkDomains } from '../check/run.js';
+import type { Logger } from '../ports.js';
 import { generateDemoReports } from '../reports/demo-reports.js';
 import { ingestReportObjects } from '../reports/ingest.js';
 import { openReportStore } from '../reports/store.js';
 import type { ReportSummary } from '../reports/types.js';
+import { type RunningServe, startServe } from '../server/listen.js';
 import { demoScenario } from '../sim/demo-scenario.js';
-import { startSimulation } from '../sim/simulation.js';
+import { type Simulation, startSimulation } from '../sim/simulation.js';
 
 /** What each demo domain is meant to show, and the verdict the checker must reach. */
 export const DEMO_STORIES: Record<string, { expect: Verdict; story: string[] }> = {
@@ -48,6 +50,17 @@ export interface DemoResult {
   unexpected: Array<{ domain: string; expected: Verdict; got: Verdict }>;
   reports: { ingested: number; summary: ReportSummary; byDomain: Record<string, ReportSummary['totals']> };
   simulator: { dns: string; checkFlags: string[] };
+  /** When the demo also ran `mta-sts serve` (serveSeconds). */
+  serve?: DemoServeInfo;
+}
+
+export interface DemoServeInfo {
+  dashboardUrl: string;
+  /** The HTTPS policy host on loopback (SNI mta-sts.<domain>; trust the simulator's CA). */
+  https: string;
+  caFile: string;
+  domains: string[];
+  seconds: number;
 }
 
 export interface DemoOptions {
@@ -55,6 +68,88 @@ export interface DemoOptions {
   onCheck?: (report: CheckReport) => void;
   onStage?: (stage: 'started' | 'checked' | 'reports', info: Record<string, unknown>) => void;
   now?: () => Date;
+  /** Then run `mta-sts serve` on the simulated domains with the demo's reports for this long. */
+  serveSeconds?: number;
+  /** Called once the server is up (the dashboard URL to print). */
+  onServe?: (info: DemoServeInfo) => void;
+  /** Ends the serving period early (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Where the server logs (default: errors only, to stderr). */
+  logger?: Logger;
+}
+
+const quietLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error(obj, msg) {
+    process.stderr.write(
+      `mta-sts serve: ${msg ?? ''} ${typeof obj === 'string' ? obj : JSON.stringify(obj)}\n`,
+    );
+  },
+};
+
+/**
+ * `mta-sts serve` over the simulated domains: a config written from the scenario, certificates
+ * for every mta-sts.<domain> from the simulator's CA, the demo's report database, and live
+ * checks that reach the simulator.
+ */
+async function serveDemo(
+  sim: Simulation,
+  workDir: string,
+  dbPath: string,
+  options: DemoOptions,
+): Promise<RunningServe> {
+  const lines = ['domains:'];
+  for (const d of sim.scenario.domains) {
+    const mx = d.policy?.mx ?? d.mx.map((m) => m.host);
+    lines.push(
+      `  ${d.name}:`,
+      `    mode: ${d.policy?.mode ?? 'testing'}`,
+      `    mx: [${mx.map((m) => JSON.stringify(m)).join(', ')}]`,
+    );
+    if (d.policy?.maxAge !== undefined) lines.push(`    max_age: ${d.policy.maxAge}`);
+  }
+  const configPath = join(workDir, 'mta-sts.yaml');
+  await writeFile(configPath, `${lines.join('\n')}\n`);
+  const certsDir = join(workDir, 'certs');
+  await mkdir(certsDir);
+  for (const d of sim.scenario.domains) {
+    const host = `mta-sts.${d.name}`;
+    const c = await sim.issueCertificate([host]);
+    await writeFile(join(certsDir, `${host}.pem`), c.certPem);
+    await writeFile(join(certsDir, `${host}.key`), c.keyPem, { mode: 0o600 });
+  }
+  return startServe({
+    configPath,
+    certsDir,
+    listen: { host: '127.0.0.1', port: 0 },
+    dashboardListen: { host: '127.0.0.1', port: 0 },
+    dbUrl: dbPath,
+    check: {
+      intervalSeconds: 0,
+      resolvers: [`${sim.dns.address}:${sim.dns.port}`],
+      caFile: sim.caFile,
+      noSystemCa: true,
+      connectTo: sim.connectTo.map((c) => `${c.host}:${c.port}:${c.toAddress}:${c.toPort}`),
+      timeoutSeconds: 5,
+    },
+    watch: false,
+    logger: options.logger ?? quietLogger,
+  });
+}
+
+function waitFor(seconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, seconds * 1000);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -119,12 +214,30 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       for (const d of sim.scenario.domains)
         byDomain[d.name] = (await store.summary({ domain: d.name })).totals;
       options.onStage?.('reports', { ingested: outcome.counts.ingested, summary, byDomain });
-      return {
+      const result: DemoResult = {
         checks,
         unexpected,
         reports: { ingested: outcome.counts.ingested, summary, byDomain },
         simulator: { dns: `${sim.dns.address}:${sim.dns.port}`, checkFlags: sim.checkFlags },
       };
+      if (options.serveSeconds !== undefined && options.serveSeconds > 0) {
+        const server = await serveDemo(sim, workDir, join(workDir, 'demo.db'), options);
+        try {
+          const info: DemoServeInfo = {
+            dashboardUrl: server.dashboardUrl ?? '',
+            https: `${server.https.host}:${server.https.port}`,
+            caFile: sim.caFile,
+            domains: sim.scenario.domains.map((d) => d.name),
+            seconds: options.serveSeconds,
+          };
+          result.serve = info;
+          options.onServe?.(info);
+          await waitFor(options.serveSeconds, options.signal);
+        } finally {
+          await server.stop();
+        }
+      }
+      return result;
     } finally {
       await store.close();
     }

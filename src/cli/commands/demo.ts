@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEMO_STORIES, runDemo } from '../../demo/run-demo.js';
 import type { ReportSummary } from '../../reports/types.js';
-import { colors, EXIT_OK, EXIT_PROBLEMS, printJson } from '../output.js';
+import { colors, EXIT_OK, EXIT_PROBLEMS, parseIntegerOption, printJson } from '../output.js';
 import { renderCheckReport } from '../render-check.js';
 
 function pct(n: number): string {
@@ -35,13 +35,42 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('an offline end-to-end run on a simulated mail domain (nothing outside this machine needed)')
     .option('--json', 'print the check reports and the report summary as JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .option(
+      '--demo-duration <seconds>',
+      'then run `mta-sts serve` on the simulated domains with the demo reports, print the dashboard URL and keep it up this long',
+    )
+    .action(async (opts: { json?: boolean; demoDuration?: string }) => {
+      const serveSeconds =
+        opts.demoDuration === undefined
+          ? undefined
+          : parseIntegerOption('--demo-duration', opts.demoDuration, 1, 7 * 86400);
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
       const c = colors();
       const write = (s: string) => {
         if (!opts.json) process.stdout.write(`${s}\n`);
       };
       write(c.bold('mta-sts demo — MTA-STS and TLS reporting on a simulated mail domain, offline'));
+      if (serveSeconds !== undefined) {
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      }
       const result = await runDemo({
+        ...(serveSeconds !== undefined ? { serveSeconds, signal: abort.signal } : {}),
+        onServe: (info) => {
+          const lines = [
+            '',
+            c.bold(
+              `3. mta-sts serve on the simulated domains, with these reports (for ${info.seconds} s; Ctrl-C stops it)`,
+            ),
+            `  dashboard:    ${info.dashboardUrl}`,
+            `  live status:  ${info.dashboardUrl}status`,
+            `  policy host:  https://${info.https} (SNI mta-sts.<domain>), e.g.`,
+            `    curl --cacert ${info.caFile} --connect-to mta-sts.healthy.example:443:${info.https} https://mta-sts.healthy.example/.well-known/mta-sts.txt`,
+          ];
+          if (opts.json) process.stderr.write(`dashboard: ${info.dashboardUrl}\n`);
+          else for (const l of lines) write(l);
+        },
         onStage: (stage, info) => {
           if (stage === 'started') {
             write(
@@ -75,11 +104,17 @@ export function registerDemo(program: Command): void {
           if (story) write(c.cyan(story.story.map((l) => `  │ ${l}`).join('\n')));
         },
       });
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       if (opts.json) printJson(result);
       else {
         write('');
         write(c.bold('Try it yourself'));
         write('  mta-sts sim --demo          # keep the simulated domains running and print the flags for:');
+        if (serveSeconds === undefined)
+          write(
+            '  mta-sts demo --demo-duration 600   # the same, then the dashboard with these reports for 10 minutes',
+          );
         write('  mta-sts check healthy.example --resolver … --ca-file … --connect-to …');
         write('  mta-sts lint --help         # validate your own policy file offline');
       }

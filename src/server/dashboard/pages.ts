@@ -170,13 +170,13 @@ ${breakdownTable('By result type', 'Result type', input.byResultType, (k) => q({
 ${breakdownTable('By reporting organization', 'Reporter', input.byOrganization, (k) => q({ organization: k }), 'by-organization')}
 ${breakdownTable('By receiving MX', 'MX host', input.byMx, () => undefined, 'by-mx')}
 </div>
-<h2>Failure details <span class="muted">(${input.rows.length === input.limit ? `the ${input.limit} largest` : n(input.rows.length)})</span></h2>
-<div class="scroll"><table id="failure-table"><thead><tr><th>Day</th><th>Domain</th><th>Result type</th><th>Reporter</th><th>Receiving MX</th><th>Receiving IP</th><th>Sending MTA</th><th class="num">Failed</th><th>Report</th></tr></thead><tbody>${
+<h2>Failure details <span class="muted">(each day links to its report; ${input.rows.length === input.limit ? `the ${input.limit} largest` : n(input.rows.length)})</span></h2>
+<div class="scroll"><table id="failure-table"><thead><tr><th>Day</th><th>Domain</th><th>Result type</th><th>Reporter</th><th>Receiving MX</th><th>Receiving IP</th><th>Sending MTA</th><th class="num">Failed</th></tr></thead><tbody>${
       input.rows.length === 0
-        ? html`<tr><td colspan="9" class="muted">no failures match</td></tr>`
+        ? html`<tr><td colspan="8" class="muted">no failures match</td></tr>`
         : input.rows.map(
             (r) =>
-              html`<tr><td class="day">${r.day}</td><td>${r.domain}</td><td>${r.resultType}${r.failureReasonCode ? html`<br><span class="muted">${r.failureReasonCode}</span>` : ''}</td><td>${r.organization}</td><td>${r.receivingMxHostname ?? ''}</td><td>${r.receivingIp ?? ''}</td><td>${r.sendingMtaIp ?? ''}</td><td class="num">${n(r.failedSessions)}</td><td><a href="/reports/${r.reportRef}">${r.reportId}</a></td></tr>`,
+              html`<tr><td class="day"><a href="/reports/${r.reportRef}" title="report ${r.reportId}">${r.day}</a></td><td>${r.domain}</td><td>${r.resultType}${r.failureReasonCode ? html`<br><span class="muted">${r.failureReasonCode}</span>` : ''}</td><td>${r.organization}</td><td>${r.receivingMxHostname ?? ''}</td><td>${r.receivingIp ?? ''}</td><td>${r.sendingMtaIp ?? ''}</td><td class="num">${n(r.failedSessions)}</td></tr>`,
           )
     }</tbody></table></div>`,
     { loggedIn: input.loggedIn },
