@@ -21,7 +21,7 @@ import { createDashboardHandler } from './dashboard/dashboard.js';
 import { LiveStatus } from './dashboard/live-status.js';
 import { DashboardQueries } from './dashboard/queries.js';
 import { ServeMetrics } from './metrics.js';
-import { buildPolicyTable, type PolicyTable } from './policy-host.js';
+import { buildPolicyTable, POLICY_PATH, type PolicyTable, policyFile, requestHost } from './policy-host.js';
 import { RateLimiter } from './rate-limit.js';
 import { createTlsrptReceiver } from './tlsrpt-receiver.js';
 
@@ -276,7 +276,23 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
     } as https.ServerOptions);
     applyLimits(httpsServer, limits);
-    httpsServer.on('request', nodeListener(createHttpsHandler(publicOptions), log));
+    const generic = nodeListener(createHttpsHandler(publicOptions), log);
+    httpsServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      // The hot path, without building Request/Response objects: a plain GET or HEAD of the
+      // policy file. Same bytes and headers as the fetch-style handler (policyFile).
+      if (req.url === POLICY_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+        const host = requestHost(req.headers.host, (req.socket as TLSSocket).servername || undefined);
+        const policy = host !== undefined && host !== receiver?.host ? policies.get(host) : undefined;
+        if (policy) {
+          const { body, headers } = policyFile(policy);
+          res.writeHead(200, headers);
+          res.end(req.method === 'HEAD' ? undefined : body);
+          metrics.request('https', policy.host, 200);
+          return;
+        }
+      }
+      void generic(req, res);
+    });
     httpsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       if (!socket.servername) metrics.handshakeFailure('no-sni');
       log.debug({ remote: socket.remoteAddress, err: err.message, code: err.code }, 'TLS handshake refused');

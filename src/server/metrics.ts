@@ -75,8 +75,17 @@ export class ServeMetrics {
     this.sources = sources;
   }
 
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+
   request(listener: string, host: string, status: number): void {
-    this.requests.inc({ listener, host, status: String(status) });
+    // Cache the labelled child: the label lookup costs more than the increment.
+    const key = `${listener}\u0000${host}\u0000${status}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      child = this.requests.labels({ listener, host, status: String(status) });
+      this.requestChildren.set(key, child);
+    }
+    child.inc();
   }
 
   report(status: number, outcome: string): void {

@@ -71,17 +71,30 @@ export function notFound(message = 'not found'): Response {
   });
 }
 
+const encoded = new WeakMap<HostedPolicy, { body: Buffer; headers: Record<string, string> }>();
+
+/** The policy file's bytes and headers, made once per policy (the Node fast path sends the same). */
+export function policyFile(policy: HostedPolicy): { body: Buffer; headers: Record<string, string> } {
+  let e = encoded.get(policy);
+  if (!e) {
+    const body = Buffer.from(policy.text, 'utf8');
+    // RFC 8461 §3.3: 200 and text/plain. Senders must not cache over HTTP (they cache by
+    // max_age); no-store keeps caches in between from serving an old policy after an id change.
+    const headers = {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': String(body.byteLength),
+      'cache-control': 'no-store',
+      ...SECURITY_HEADERS,
+    };
+    e = { body, headers };
+    encoded.set(policy, e);
+  }
+  return e;
+}
+
 function policyFileResponse(policy: HostedPolicy, head: boolean): Response {
-  const body = Buffer.from(policy.text, 'utf8');
-  // RFC 8461 §3.3: 200 and text/plain. Senders must not cache over HTTP (they cache by max_age);
-  // no-store keeps shared caches in between from serving an old policy after an id change.
-  const headers = {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': String(body.byteLength),
-    'cache-control': 'no-store',
-    ...SECURITY_HEADERS,
-  };
-  return new Response(head ? null : body, { status: 200, headers });
+  const { body, headers } = policyFile(policy);
+  return new Response(head ? null : new Uint8Array(body), { status: 200, headers });
 }
 
 function aboutPage(policy: HostedPolicy, head: boolean, status: number): Response {
