@@ -23,6 +23,25 @@ export function trustAnchors(options: TrustOptions): string[] | undefined {
 /** Client settings that let a TLS 1.0/1.1-only server finish the handshake (to name the fault). */
 export const PERMISSIVE_TLS = { minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
 
+// Building a context parses every trust anchor (~150 roots): do it once per setting, not once
+// per connection.
+const contextCache = new Map<string, tls.SecureContext>();
+
+export function clientSecureContext(trust: TrustOptions, permissive: boolean): tls.SecureContext {
+  const key = `${trust.useSystemCa !== false}|${permissive}|${trust.caPem ?? ''}`;
+  let ctx = contextCache.get(key);
+  if (!ctx) {
+    const ca = trustAnchors(trust);
+    ctx = tls.createSecureContext({
+      ...(ca !== undefined ? { ca } : {}),
+      ...(permissive ? PERMISSIVE_TLS : { minVersion: 'TLSv1.2' as const }),
+    });
+    if (contextCache.size >= 16) contextCache.delete(contextCache.keys().next().value as string);
+    contextCache.set(key, ctx);
+  }
+  return ctx;
+}
+
 export function isOutdatedProtocol(protocol: string | null | undefined): boolean {
   return protocol === 'TLSv1' || protocol === 'TLSv1.1' || protocol === 'SSLv3';
 }
@@ -55,8 +74,18 @@ export function parseSanDnsNames(subjectAltName: string | undefined): string[] {
 }
 
 export function summarizeCertificate(raw: Buffer): CertificateSummary {
-  const x = new X509Certificate(raw);
-  return {
+  return summarizeX509(new X509Certificate(raw));
+}
+
+// Certificate summaries by SHA-256 fingerprint: a daemon meets the same few certificates over
+// and over, and parsing one with a thousand names costs milliseconds.
+const SUMMARY_CACHE_MAX = 2000;
+const summaryCache = new Map<string, CertificateSummary>();
+
+function summarizeX509(x: X509Certificate): CertificateSummary {
+  const cached = summaryCache.get(x.fingerprint256);
+  if (cached) return cached;
+  const summary: CertificateSummary = {
     subject: x.subject.split('\n').join(', '),
     issuer: x.issuer.split('\n').join(', '),
     dnsNames: parseSanDnsNames(x.subjectAltName),
@@ -65,6 +94,9 @@ export function summarizeCertificate(raw: Buffer): CertificateSummary {
     fingerprint256: x.fingerprint256,
     serialNumber: x.serialNumber,
   };
+  if (summaryCache.size >= SUMMARY_CACHE_MAX) summaryCache.delete(summaryCache.keys().next().value as string);
+  summaryCache.set(x.fingerprint256, summary);
+  return summary;
 }
 
 /** The chain as OpenSSL presents it: the leaf first, then each issuer (at most 10). */
@@ -74,8 +106,9 @@ export function peerChain(socket: tls.TLSSocket): CertificateSummary[] {
   const seen = new Set<string>();
   while (cert?.raw && chain.length < 10 && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
+    const cached = summaryCache.get(cert.fingerprint256);
     try {
-      chain.push(summarizeCertificate(cert.raw));
+      chain.push(cached ?? summarizeX509(new X509Certificate(cert.raw)));
     } catch {
       break;
     }
@@ -112,12 +145,11 @@ export function tlsHandshake(options: {
   timeoutMs: number;
 }): Promise<HandshakeResult> {
   return new Promise((resolve) => {
-    const ca = trustAnchors(options.trust);
     const secure = tls.connect({
       socket: options.socket,
       // RFC 6066 §3: SNI carries host names only, never an address literal.
       ...(net.isIP(options.servername) === 0 ? { servername: options.servername } : {}),
-      ...(ca !== undefined ? { ca } : {}),
+      secureContext: clientSecureContext(options.trust, options.permissive === true),
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
       ...(options.permissive ? PERMISSIVE_TLS : { minVersion: 'TLSv1.2' as const }),
