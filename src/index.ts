@@ -100,3 +100,17 @@ export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits, extractReports } from './re
 export { type ImapIngestOptions, type ImapTarget, ingestImap, parseImapUrl } from './reports/imap.js';
 export { type DemoDomain, type DemoReportOptions, generateDemoReports } from './reports/demo-reports.js';
 export { createTlsrptReceiver, type TlsrptReceiverOptions } from './server/tlsrpt-receiver.js';
+export {
+  DEFAULT_DASHBOARD_LISTEN,
+  type ListenAddress,
+  parseListenAddress,
+  type RunningServe,
+  type ServeOptions,
+  startServe,
+} from './server/listen.js';
+export { type ClientInfo, createHttpHandler, createHttpsHandler, type ReceiverMount } from './server/app.js';
+export { buildPolicyTable, type HostedPolicy, type PolicyTable, servePolicyHost } from './server/policy-host.js';
+export { createDashboardHandler, type DashboardOptions } from './server/dashboard/dashboard.js';
+export { enforceReadiness, type Readiness } from './server/dashboard/overview-model.js';
+export { chooseCertificate as chooseServeCertificate } from './server/sni.js';
+export { renewalDue } from './server/renewal.js';
