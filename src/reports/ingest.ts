@@ -225,25 +225,28 @@ export async function ingestPaths(
     }
     return ingestBytes(bytes, input.path === '-' ? 'stdin' : input.path, store, options);
   };
-  const items: IngestItemResult[] = [];
-  const pending: Array<Promise<IngestItemResult[]>> = [];
-  let next = 0;
-  const fill = () => {
-    while (pending.length < window && next < inputs.length) {
-      const p = one(inputs[next++]!);
-      p.catch(() => {}); // awaited below, in order; this only silences the early-rejection warning
-      pending.push(p);
-    }
-  };
-  fill();
-  // Results come out in input order whatever order the writes finish in.
-  while (pending.length > 0) {
-    const results = await pending.shift()!;
+  const run = async (): Promise<IngestOutcome> => {
+    const items: IngestItemResult[] = [];
+    const pending: Array<Promise<IngestItemResult[]>> = [];
+    let next = 0;
+    const fill = () => {
+      while (pending.length < window && next < inputs.length) {
+        const p = one(inputs[next++]!);
+        p.catch(() => {}); // awaited below, in order; this only silences the early-rejection warning
+        pending.push(p);
+      }
+    };
     fill();
-    items.push(...results);
-    options.onInput?.(results);
-  }
-  return { items, counts: countResults(items) };
+    // Results come out in input order whatever order the writes finish in.
+    while (pending.length > 0) {
+      const results = await pending.shift()!;
+      fill();
+      items.push(...results);
+      options.onInput?.(results);
+    }
+    return { items, counts: countResults(items) };
+  };
+  return store.grouped ? store.grouped(() => run()) : run();
 }
 
 /** Store report objects built in memory (the demo's generated reports). */

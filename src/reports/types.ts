@@ -116,4 +116,6 @@ export interface ReportStore {
   /** By stored id (a number) or by report-id text. */
   show(idOrReportId: string | number): Promise<StoredReport[]>;
   close(): Promise<void>;
+  /** Optional batching for bulk ingestion; see KyselyReportStore.grouped. */
+  grouped?<T>(fn: (flush: () => void) => Promise<T>): Promise<T>;
 }
