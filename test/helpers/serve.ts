@@ -337,6 +337,7 @@ export interface ServeProcess {
   waitFor(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   https: { host: string; port: number };
   dashboard?: string;
+  signal(signal: NodeJS.Signals): void;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -403,6 +404,9 @@ export async function spawnServe(args: string[], env: Record<string, string> = {
     waitFor,
     https: parse(String(serving.https)),
     ...(serving.dashboard ? { dashboard: `http://${String(serving.dashboard)}/` } : {}),
+    signal(signal: NodeJS.Signals) {
+      child.kill(signal);
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
