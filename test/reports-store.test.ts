@@ -1,8 +1,9 @@
 // Every real sample, the broken-input corpus, duplicates and the counting rule, against
 // SQLite and a real PostgreSQL.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -448,6 +449,47 @@ for (const backend of backends()) {
         expect(status['o-binary.bin']![0]).toBe('skipped');
         expect(out.counts).toMatchObject({ ingested: 2, invalid: 12, skipped: 2 });
         expect((await store.summary()).totals.successful).toBe(20);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('reads a Maildir, an mbox and standard input', async () => {
+      store = await openFresh(backend);
+      try {
+        const maildir = join(work, `Maildir-${backend.name}`);
+        for (const d of ['cur', 'new', 'tmp']) await mkdir(join(maildir, d), { recursive: true });
+        await writeFile(
+          join(maildir, 'new', '1700000000.1.host'),
+          await readFile(join(FIXTURES, 'google-1.eml')),
+        );
+        await writeFile(
+          join(maildir, 'cur', '1700000000.2.host:2,S'),
+          await readFile(join(FIXTURES, 'microsoft-1.eml')),
+        );
+        // A delivery still being written: never read.
+        await writeFile(join(maildir, 'tmp', '1700000000.3.host'), 'partial');
+        const mbox = join(work, `reports-${backend.name}.mbox`);
+        await writeFile(
+          mbox,
+          Buffer.concat([
+            Buffer.from('From noreply@corp.mail.ru Thu Jan 26 00:10:45 2023\n'),
+            await readFile(join(FIXTURES, 'mailru-1.eml')),
+            Buffer.from('\nFrom noreply@google.com Thu Sep 19 11:08:55 2024\n'),
+            await readFile(join(FIXTURES, 'google-2.eml')),
+          ]),
+        );
+        const stdin = Readable.from([await readFile(join(FIXTURES, 'google-4.json'))]);
+        const out = await ingestPaths([maildir, mbox, '-'], store, { stdin });
+        expect(out.items.map((i) => [i.status, i.organization])).toEqual([
+          ['ingested', 'Microsoft Corporation'],
+          ['ingested', 'Google Inc.'],
+          ['ingested', 'Mail.ru'],
+          ['ingested', 'Google Inc.'],
+          ['ingested', 'Google Inc.'],
+        ]);
+        expect(out.items[2]!.source).toMatch(/\.mbox#1#/);
+        expect(out.items[4]!.source).toBe('stdin');
       } finally {
         await store.close();
       }
