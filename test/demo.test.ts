@@ -18,6 +18,12 @@ describe('mta-sts demo', () => {
     expect(codes('stale.example')).toEqual(
       expect.arrayContaining(['mx.not-covered', 'tlsrpt-record.rua-self-domain']),
     );
+    // The set-up story: the healthy domain serves exactly the site `init` generated, under its id.
+    const healthy = j.checks.find((c: { domain: string }) => c.domain === 'healthy.example');
+    expect(j.setup.files).toContain('.well-known/mta-sts.txt');
+    expect(healthy.record.value.id).toBe(j.setup.id);
+    expect(healthy.policy.text).toBe(j.setup.policy);
+    expect(j.setup.id).toMatch(/^\d{14}Z$/);
     expect(j.reports.ingested).toBeGreaterThan(0);
     expect(j.reports.byDomain['healthy.example'].failed).toBe(0);
     expect(j.reports.byDomain['testing.example'].failed).toBeGreaterThan(0);
@@ -27,8 +33,9 @@ describe('mta-sts demo', () => {
   it('human output walks through the steps', async () => {
     const r = await runCli(['demo']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/1\. mta-sts check/);
+    expect(r.stdout).toMatch(/1\. mta-sts init healthy\.example/);
+    expect(r.stdout).toMatch(/2\. mta-sts check/);
     expect(r.stdout).toMatch(/verdict: ok/);
-    expect(r.stdout).toMatch(/2\. TLS reports/);
+    expect(r.stdout).toMatch(/3\. TLS reports/);
   });
 });

@@ -1,18 +1,22 @@
 // `mta-sts demo`: the whole story on a simulated mail domain, offline. The simulator starts
 // three domains on loopback (healthy, testing with a broken MX certificate, a stale setup);
 // the checker examines each; generated TLS reports for them are ingested and summarised.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckReport, Verdict } from '../check/check-domain.js';
 import { checkDomains } from '../check/run.js';
+import { createDnsResolver } from '../node/dns.js';
 import type { Logger } from '../ports.js';
 import { generateDemoReports } from '../reports/demo-reports.js';
 import { ingestReportObjects } from '../reports/ingest.js';
 import { openReportStore } from '../reports/store.js';
 import type { ReportSummary } from '../reports/types.js';
 import { type RunningServe, startServe } from '../server/listen.js';
+import { formatRecordsTable } from '../setup/records.js';
+import { initSite } from '../setup/workflow.js';
 import { demoScenario } from '../sim/demo-scenario.js';
+import type { ScenarioInput } from '../sim/scenario.js';
 import { type Simulation, startSimulation } from '../sim/simulation.js';
 
 /** What each demo domain is meant to show, and the verdict the checker must reach. */
@@ -20,9 +24,10 @@ export const DEMO_STORIES: Record<string, { expect: Verdict; story: string[] }> 
   'healthy.example': {
     expect: 'ok',
     story: [
-      'Everything a sending MTA looks at passes: one _mta-sts record, the policy served over HTTPS',
-      'with a valid certificate and status 200, every MX covered by the policy and offering STARTTLS',
-      'with a certificate for its own name, and TLS reports going to a mailbox on another domain.',
+      'The site mta-sts init generated, served as is, passes everything a sending MTA looks at: one',
+      '_mta-sts record with the generated id, the policy over HTTPS with a valid certificate and',
+      'status 200, every MX covered by the policy and offering STARTTLS with a certificate for its',
+      'own name, and TLS reports going to a mailbox on another domain.',
     ],
   },
   'testing.example': {
@@ -50,8 +55,72 @@ export interface DemoResult {
   unexpected: Array<{ domain: string; expected: Verdict; got: Verdict }>;
   reports: { ingested: number; summary: ReportSummary; byDomain: Record<string, ReportSummary['totals']> };
   simulator: { dns: string; checkFlags: string[] };
+  /** The set-up story: `mta-sts init` for healthy.example, whose generated site the simulator serves. */
+  setup: DemoSetupInfo;
   /** When the demo also ran `mta-sts serve` (serveSeconds). */
   serve?: DemoServeInfo;
+}
+
+export interface DemoSetupInfo {
+  domain: string;
+  id: string;
+  files: string[];
+  policy: string;
+  records: string;
+}
+
+/** The domain whose site the demo generates with `init` and then serves exactly. */
+const SETUP_DOMAIN = 'healthy.example';
+
+/**
+ * `mta-sts init` for the healthy domain, with its MX records read from the simulator's DNS; the
+ * returned scenario serves exactly the generated policy file and publishes the generated id.
+ */
+async function setUpHealthyDomain(
+  workDir: string,
+  now: () => Date,
+): Promise<{ scenario: ScenarioInput; info: DemoSetupInfo }> {
+  const dnsOnly = await startSimulation(demoScenario, { now: now() });
+  const dir = join(workDir, `mta-sts.${SETUP_DOMAIN}`);
+  let result: Awaited<ReturnType<typeof initSite>>;
+  try {
+    result = await initSite(
+      {
+        domain: SETUP_DOMAIN,
+        dir,
+        mode: 'enforce',
+        rua: ['mailto:tlsrpt@reports.example'],
+        pagesHost: 'example-org.github.io',
+      },
+      {
+        resolver: createDnsResolver({ servers: [`${dnsOnly.dns.address}:${dnsOnly.dns.port}`] }),
+        now: now(),
+      },
+    );
+  } finally {
+    await dnsOnly.stop();
+  }
+  if (!result.ok)
+    throw new Error(`demo: init ${SETUP_DOMAIN} failed: ${result.findings.map((f) => f.message).join('; ')}`);
+  const outcome = result.domains[0]!;
+  // Exactly the bytes the site will serve, not a re-rendering of the policy.
+  const policy = await readFile(join(dir, '.well-known', 'mta-sts.txt'), 'utf8');
+  const scenario: ScenarioInput = {
+    ...demoScenario,
+    domains: demoScenario.domains.map((d) =>
+      d.name === SETUP_DOMAIN ? { ...d, policy: { text: policy }, stsRecord: { id: outcome.id } } : d,
+    ),
+  };
+  return {
+    scenario,
+    info: {
+      domain: SETUP_DOMAIN,
+      id: outcome.id,
+      files: result.files.map((f) => f.path),
+      policy,
+      records: formatRecordsTable([outcome.records]),
+    },
+  };
 }
 
 export interface DemoServeInfo {
@@ -66,7 +135,7 @@ export interface DemoServeInfo {
 export interface DemoOptions {
   /** Called with each part as it is ready, so the CLI can print while the demo runs. */
   onCheck?: (report: CheckReport) => void;
-  onStage?: (stage: 'started' | 'checked' | 'reports', info: Record<string, unknown>) => void;
+  onStage?: (stage: 'setup' | 'started' | 'checked' | 'reports', info: Record<string, unknown>) => void;
   now?: () => Date;
   /** Then run `mta-sts serve` on the simulated domains with the demo's reports for this long. */
   serveSeconds?: number;
@@ -154,8 +223,16 @@ function waitFor(seconds: number, signal: AbortSignal | undefined): Promise<void
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const now = options.now ?? (() => new Date());
-  const sim = await startSimulation(demoScenario, { now: now() });
   const workDir = await mkdtemp(join(tmpdir(), 'mta-sts-demo-'));
+  let setup: Awaited<ReturnType<typeof setUpHealthyDomain>>;
+  try {
+    setup = await setUpHealthyDomain(workDir, now);
+  } catch (err) {
+    await rm(workDir, { recursive: true, force: true });
+    throw err;
+  }
+  options.onStage?.('setup', { ...setup.info });
+  const sim = await startSimulation(setup.scenario, { now: now() });
   try {
     const domains = sim.scenario.domains.map((d) => d.name);
     options.onStage?.('started', {
@@ -219,6 +296,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         unexpected,
         reports: { ingested: outcome.counts.ingested, summary, byDomain },
         simulator: { dns: `${sim.dns.address}:${sim.dns.port}`, checkFlags: sim.checkFlags },
+        setup: setup.info,
       };
       if (options.serveSeconds !== undefined && options.serveSeconds > 0) {
         const server = await serveDemo(sim, workDir, join(workDir, 'demo.db'), options);

@@ -61,7 +61,7 @@ export function registerDemo(program: Command): void {
           const lines = [
             '',
             c.bold(
-              `3. mta-sts serve on the simulated domains, with these reports (for ${info.seconds} s; Ctrl-C stops it)`,
+              `4. mta-sts serve on the simulated domains, with these reports (for ${info.seconds} s; Ctrl-C stops it)`,
             ),
             `  dashboard:    ${info.dashboardUrl}`,
             `  live status:  ${info.dashboardUrl}status`,
@@ -72,7 +72,25 @@ export function registerDemo(program: Command): void {
           else for (const l of lines) write(l);
         },
         onStage: (stage, info) => {
+          if (stage === 'setup') {
+            write('');
+            write(
+              c.bold(
+                `1. mta-sts init ${info.domain} --mode enforce --rua mailto:tlsrpt@reports.example --pages-host example-org.github.io`,
+              ),
+            );
+            write(
+              `  MX records read from the simulated DNS; a GitHub Pages site written: ${(info.files as string[]).join(', ')}`,
+            );
+            write('  the policy, served below exactly as generated:');
+            for (const l of String(info.policy).trimEnd().split('\n')) write(`    ${l}`);
+            write(
+              `  the DNS records to publish, id ${info.id} (the simulator publishes the two TXT records):`,
+            );
+            for (const l of String(info.records).trimEnd().split('\n')) write(`    ${l}`);
+          }
           if (stage === 'started') {
+            write('');
             write(
               c.dim(
                 `Simulator up on loopback: authoritative DNS at ${info.dns}, ${info.hosts} HTTPS/SMTP hosts with certificates from a private CA, for ${(info.domains as string[]).join(', ')}.`,
@@ -80,14 +98,14 @@ export function registerDemo(program: Command): void {
             );
             write('');
             write(
-              c.bold('1. mta-sts check on each domain (DNS, policy host, policy, MX, STARTTLS, TLS-RPT)'),
+              c.bold('2. mta-sts check on each domain (DNS, policy host, policy, MX, STARTTLS, TLS-RPT)'),
             );
           }
           if (stage === 'reports') {
             write('');
             write(
               c.bold(
-                '2. TLS reports: a week of generated RFC 8460 reports from four large senders, ingested and summarised',
+                '3. TLS reports: a week of generated RFC 8460 reports from four large senders, ingested and summarised',
               ),
             );
             for (const l of summaryLines(
