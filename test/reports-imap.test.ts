@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReportStore } from '../src/reports/store.js';
 import { dovecotUnavailable, startDovecot, type TestDovecot } from './helpers/dovecot.js';
 import { backends } from './helpers/report-backends.js';
+import { TLSRPT_FIXTURES } from './helpers/shared.js';
 
-const FIXTURES = '/work/shared/fixtures/tlsrpt-real';
+const FIXTURES = TLSRPT_FIXTURES;
 const EMAILS = [
   'google-1.eml',
   'google-2.eml',

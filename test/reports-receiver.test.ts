@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KyselyReportStore } from '../src/reports/store.js';
 import { createTlsrptReceiver } from '../src/server/tlsrpt-receiver.js';
 import { backends, openFresh } from './helpers/report-backends.js';
+import { TLSRPT_FIXTURES } from './helpers/shared.js';
 
-const FIXTURES = '/work/shared/fixtures/tlsrpt-real';
+const FIXTURES = TLSRPT_FIXTURES;
 
 for (const backend of backends()) {
   describe.skipIf(backend.skip !== undefined)(`TLS-RPT HTTPS receiver on ${backend.name}`, () => {

@@ -11,8 +11,9 @@ import { generateDemoReports } from '../src/reports/demo-reports.js';
 import { ingestPaths, ingestReportObjects } from '../src/reports/ingest.js';
 import type { KyselyReportStore } from '../src/reports/store.js';
 import { backends, openFresh } from './helpers/report-backends.js';
+import { TLSRPT_FIXTURES } from './helpers/shared.js';
 
-const FIXTURES = '/work/shared/fixtures/tlsrpt-real';
+const FIXTURES = TLSRPT_FIXTURES;
 
 interface Expected {
   file: string;
