@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench -- ingest [--reports N] [--summary N] [--runs N] [--pg URL|--no-pg]`
+// `npm run bench -- ingest [--reports N] [--summary N] [--runs N] [--ingest-runs N] [--pg URL|--no-pg]`
 //
 // 1. N generated TLS reports (default 20 000; realistic sizes, a fifth with failure details)
 //    as .json.gz files: reports/s merely reading + gunzipping + JSON-parsing them, next to
