@@ -35,9 +35,10 @@ describe('mta-sts demo --demo-duration', () => {
         void exited.then((code) => reject(new Error(`demo exited (${code}) early:\n${stdout}\n${stderr}`)));
       },
     );
-    expect(stdout).toMatch(/1\. mta-sts check/);
-    expect(stdout).toMatch(/2\. TLS reports/);
-    expect(stdout).toMatch(/3\. mta-sts serve/);
+    expect(stdout).toMatch(/1\. mta-sts init/);
+    expect(stdout).toMatch(/2\. mta-sts check/);
+    expect(stdout).toMatch(/3\. TLS reports/);
+    expect(stdout).toMatch(/4\. mta-sts serve/);
 
     const overview = await (await fetch(info.dashboard)).text();
     for (const d of ['healthy.example', 'testing.example', 'stale.example'])
