@@ -134,6 +134,26 @@ for (const backend of backends()) {
           await after.close();
         }
       });
+
+      it('never prints "ingested" for a report the crash lost', async () => {
+        const db = await backend.newDatabase();
+        const killed = await runCli(['reports', 'ingest', dir, '--db', db], {
+          MTA_STS_TEST_CRASH_AFTER: '5',
+          MTA_STS_INGEST_GROUP: '2',
+        });
+        expect(killed.signal, killed.stderr).toBe('SIGKILL');
+        const announced = killed.stdout.split('\n').filter((l) => l.startsWith('ingested'));
+        const store = await openReportStore(db);
+        try {
+          const stored = new Set((await store.list({ limit: 1000 })).map((r) => r.reportId));
+          for (const line of announced) {
+            const reportId = line.trim().split(' ').pop()!;
+            expect(stored.has(reportId), line).toBe(true);
+          }
+        } finally {
+          await store.close();
+        }
+      });
     },
   );
 }

@@ -225,6 +225,16 @@ export async function ingestPaths(
     }
     return ingestBytes(bytes, input.path === '-' ? 'stdin' : input.path, store, options);
   };
+  // With grouped commits, an item is announced only once the group holding it is committed:
+  // "ingested" on the screen must never name a report a crash could still lose.
+  const uncommitted: IngestItemResult[][] = [];
+  const announce = (results: IngestItemResult[]) => {
+    if (store.grouped) uncommitted.push(results);
+    else options.onInput?.(results);
+  };
+  const release = () => {
+    for (const results of uncommitted.splice(0)) options.onInput?.(results);
+  };
   const run = async (): Promise<IngestOutcome> => {
     const items: IngestItemResult[] = [];
     const pending: Array<Promise<IngestItemResult[]>> = [];
@@ -242,11 +252,11 @@ export async function ingestPaths(
       const results = await pending.shift()!;
       fill();
       items.push(...results);
-      options.onInput?.(results);
+      announce(results);
     }
     return { items, counts: countResults(items) };
   };
-  return store.grouped ? store.grouped(() => run()) : run();
+  return store.grouped ? store.grouped(() => run(), undefined, release) : run();
 }
 
 /** Store report objects built in memory (the demo's generated reports). */

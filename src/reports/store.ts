@@ -571,22 +571,39 @@ export class KyselyReportStore implements ReportStore {
   private commitGroup(): void {
     if (this.sqlite?.inTransaction) this.sqlite.exec('COMMIT');
     this.groupCount = 0;
+    this.onGroupCommit?.();
   }
+
+  private onGroupCommit: (() => void) | undefined;
 
   /**
    * Bulk ingestion on SQLite: commit every `size` reports rather than after each one. Every
    * report still goes in whole or not at all (its own savepoint), and a crash loses at most
    * the reports of the open group, which a rerun stores; only the fsync-bound commit is shared.
-   * `flush()` commits early (before an IMAP message is moved, for instance). No-op on PostgreSQL.
+   * `flush()` commits early (before an IMAP message is moved, for instance). `onCommit` runs
+   * after each commit, so callers report a report as stored only once it is. No-op grouping on
+   * PostgreSQL, where every report commits by itself (onCommit then runs at the end).
    */
-  async grouped<T>(fn: (flush: () => void) => Promise<T>, size = defaultGroupSize()): Promise<T> {
-    if (!this.sqlite) return fn(() => {});
+  async grouped<T>(
+    fn: (flush: () => void) => Promise<T>,
+    size = defaultGroupSize(),
+    onCommit?: () => void,
+  ): Promise<T> {
+    if (!this.sqlite) {
+      try {
+        return await fn(() => {});
+      } finally {
+        onCommit?.();
+      }
+    }
     this.groupSize = Math.max(1, size);
+    this.onGroupCommit = onCommit;
     try {
       return await fn(() => this.commitGroup());
     } finally {
       this.commitGroup();
       this.groupSize = 1;
+      this.onGroupCommit = undefined;
     }
   }
 

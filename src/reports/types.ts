@@ -117,5 +117,5 @@ export interface ReportStore {
   show(idOrReportId: string | number): Promise<StoredReport[]>;
   close(): Promise<void>;
   /** Optional batching for bulk ingestion; see KyselyReportStore.grouped. */
-  grouped?<T>(fn: (flush: () => void) => Promise<T>): Promise<T>;
+  grouped?<T>(fn: (flush: () => void) => Promise<T>, size?: number, onCommit?: () => void): Promise<T>;
 }
