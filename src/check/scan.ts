@@ -70,8 +70,9 @@ export function summarizeScan(entries: readonly ScanEntry[]): ScanSummary {
       ['warning', e.warnings],
     ] as const) {
       for (const code of list) {
-        const slot = (summary.byCode[code] ??= { severity: sev, domains: 0 });
+        const slot = summary.byCode[code] ?? { severity: sev, domains: 0 };
         slot.domains++;
+        summary.byCode[code] = slot;
       }
     }
   }

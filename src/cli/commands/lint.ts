@@ -4,7 +4,7 @@ import { finding, hasErrors } from '../../core/findings.js';
 import { fixStsPolicy, type LintResult, lint } from '../../core/lint.js';
 import { MAX_POLICY_BYTES } from '../../core/sts-policy.js';
 import { readInput } from '../input.js';
-import { colors, collect, EXIT_OK, EXIT_PROBLEMS, printJson, UsageError } from '../output.js';
+import { collect, colors, EXIT_OK, EXIT_PROBLEMS, printJson, UsageError } from '../output.js';
 import { countBySeverity, plural, renderFinding } from '../render-findings.js';
 
 interface LintOptions {

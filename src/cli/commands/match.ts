@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { normalizeDomain } from '../../core/domain.js';
-import { mxPatternProblem, matchMxPattern } from '../../core/mx-pattern.js';
+import { matchMxPattern, mxPatternProblem } from '../../core/mx-pattern.js';
 import { colors, EXIT_OK, EXIT_PROBLEMS, printJson, UsageError } from '../output.js';
 
 export function registerMatch(program: Command): void {
