@@ -231,6 +231,27 @@ const CASES: Array<{ domain: DomainInput; code: string; severity: string; result
   },
 ];
 
+// Without a policy in force, an MX's TLS faults are warnings: senders use opportunistic TLS.
+CASES.push(
+  {
+    domain: d('no-sts-self-signed.test', {
+      stsRecord: undefined,
+      policy: undefined,
+      mx: [{ host: 'mx.no-sts-self-signed.test', faults: { cert: 'self-signed' } }],
+    }),
+    code: 'smtp.cert-untrusted',
+    severity: 'warning',
+  },
+  {
+    domain: d('mode-none.test', {
+      policy: { mode: 'none', maxAge: 86400 },
+      mx: [{ host: 'mx.mode-none.test', faults: { cert: 'wrong-name' } }],
+    }),
+    code: 'smtp.cert-name-mismatch',
+    severity: 'warning',
+  },
+);
+
 const scenario: ScenarioInput = {
   domains: [
     d('healthy.test', {
@@ -265,8 +286,8 @@ beforeAll(async () => {
   const results = await checkDomains(names, {
     ...flags(),
     noSystemCa: true,
-    timeoutSeconds: 2,
-    concurrency: 64,
+    timeoutSeconds: 5,
+    concurrency: 16,
   });
   for (const r of results) reports.set(r.domain, r);
 }, 120_000);

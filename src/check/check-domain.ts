@@ -101,6 +101,16 @@ export interface CheckDeps {
   now?: () => Date;
 }
 
+/** STARTTLS findings that only matter to a sender applying a policy (enforce or testing). */
+const OPPORTUNISTIC_TLS_CODES = new Set([
+  'smtp.starttls-missing',
+  'smtp.tls-failed',
+  'smtp.tls-version',
+  'smtp.cert-untrusted',
+  'smtp.cert-expired',
+  'smtp.cert-name-mismatch',
+]);
+
 /** Certificates expiring within this many days draw smtp.cert-expiring. */
 export const EXPIRY_WARNING_DAYS = 14;
 
@@ -225,6 +235,13 @@ export async function checkDomain(domainInput: string, deps: CheckDeps): Promise
   // TLS-RPT (RFC 8460 §3)
   judgeTlsrpt(domain, tlsrptTxt, legacyTxt, report, add, findings);
 
+  // Without an MTA-STS policy in force (none published, or mode none) senders use opportunistic
+  // TLS and deliver whatever the certificate: the MX's TLS faults are worth fixing, not failures.
+  if (!hasPolicy || policy?.mode === 'none') {
+    for (const f of findings) {
+      if (f.severity === 'error' && OPPORTUNISTIC_TLS_CODES.has(f.code)) f.severity = 'warning';
+    }
+  }
   if (!hasPolicy) report.verdict = 'none';
   else if (hasErrors(findings)) report.verdict = 'fail';
   else if (findings.some((f) => f.severity === 'warning')) report.verdict = 'warn';
@@ -590,7 +607,13 @@ function judgeTlsrpt(
   report.tlsrpt.value = parsed.value;
   for (const uri of parsed.value.rua) {
     if (!uri.toLowerCase().startsWith('mailto:')) continue;
-    const address = decodeURIComponent(uri.slice(7).split('?')[0]!);
+    const encoded = uri.slice(7).split('?')[0]!;
+    let address = encoded;
+    try {
+      address = decodeURIComponent(encoded);
+    } catch {
+      // A %XX sequence that is not UTF-8: compare the text as published.
+    }
     const mailDomain = canonicalName(address.slice(address.lastIndexOf('@') + 1));
     if (mailDomain === domain) {
       add('tlsrpt', 'tlsrpt-record.rua-self-domain', {

@@ -3,6 +3,7 @@
 // share it.
 import { readFile } from 'node:fs/promises';
 import { normalizeDomain } from '../core/domain.js';
+import { finding } from '../core/findings.js';
 import { ConnectToError, parseConnectTo } from '../node/connect-to.js';
 import { createDnsResolver, DnsConfigError, parseDnsServer } from '../node/dns.js';
 import { createPolicyFetcher } from '../node/policy-fetch.js';
@@ -87,6 +88,28 @@ export function normalizeDomains(inputs: string[]): string[] {
   });
 }
 
+/** A check that broke on something unforeseen still yields a report: a batch never stops. */
+function failedReport(domain: string, err: unknown): CheckReport {
+  return {
+    domain,
+    verdict: 'fail',
+    findings: [
+      {
+        ...finding('check.internal-error', {
+          message: `the check of ${domain} stopped: ${(err as Error)?.message ?? String(err)}`,
+          subject: domain,
+        }),
+        step: 'dns',
+      },
+    ],
+    record: { name: `_mta-sts.${domain}`, status: 'error' as const, cnameChain: [], txt: [] },
+    policy: { url: `https://mta-sts.${domain}/.well-known/mta-sts.txt`, fetched: false },
+    mx: [],
+    tlsrpt: { name: `_smtp._tls.${domain}`, status: 'error' as const, txt: [] },
+    checkedAt: new Date().toISOString(),
+  };
+}
+
 /** Check several domains, a few at a time; reports come back in input order. */
 export async function checkDomains(
   domains: string[],
@@ -100,7 +123,7 @@ export async function checkDomains(
   const worker = async () => {
     while (next < names.length) {
       const i = next++;
-      reports[i] = await checkDomain(names[i]!, deps);
+      reports[i] = await checkDomain(names[i]!, deps).catch((err: unknown) => failedReport(names[i]!, err));
       onReport?.(reports[i]!, i);
     }
   };

@@ -438,6 +438,10 @@ export const CATALOGUE = {
       'A mailto: report address is on the policy domain itself, which cannot receive reports about its own delivery failures',
     hint: 'Put the report mailbox on another domain (or use an https: rua).',
   },
+  'check.internal-error': {
+    severity: 'error',
+    message: 'The check of this domain stopped on an unexpected error (a bug: please report it)',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueCode = keyof typeof CATALOGUE;

@@ -155,3 +155,22 @@ describe('fixStsPolicy', () => {
     expect(r.ok && r.changed).toBe(false);
   });
 });
+
+describe('the lenient (sender) reading, edge cases', () => {
+  const base = 'version: STSv1\nmode: enforce\nmx: a.example.com\nmax_age: 604800\n';
+  it('a malformed mx line makes the policy invalid instead of narrowing it', () => {
+    for (const bad of [' mx: b.example.com\n', 'mx : b.example.com\n']) {
+      const r = parseStsPolicy(base + bad, { lenient: true });
+      expect(r.ok, JSON.stringify(bad)).toBe(false);
+    }
+  });
+  it('a bad UTF-8 byte in an ignored line does not switch the policy off', () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode(`${base}x-note: caf`), 0xe9, 0x0a]);
+    expect(parseStsPolicy(bytes, { lenient: true }).ok).toBe(true);
+    expect(parseStsPolicy(bytes).ok).toBe(false);
+  });
+  it('a tab inside an extension value is not in the grammar', () => {
+    expect(parseStsPolicy(`${base}x-note: a\tb\n`).findings.map((f) => f.code)).toContain('policy.syntax');
+    expect(parseStsPolicy(`${base}x-note: a b\n`).ok).toBe(true);
+  });
+});

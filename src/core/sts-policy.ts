@@ -31,7 +31,7 @@ const KNOWN = ['version', 'mode', 'max_age', 'mx'] as const;
 type KnownKey = (typeof KNOWN)[number];
 const FIELD = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31}):[ \t]*(.*?)[ \t]*$/s;
 // sts-policy-ext-value: visible characters (UTF-8 allowed), inner spaces/tabs, no controls.
-const EXT_VALUE = /^[^\x00-\x20\x7f](?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?$/u;
+const EXT_VALUE = /^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$/u;
 const MAX_REPORTED_SYNTAX = 100;
 
 export interface ParsePolicyOptions {
@@ -60,7 +60,7 @@ function describeBadLine(line: string): string {
   return `"${key.slice(0, 40)}" is not a valid field name`;
 }
 
-function decode(input: string | Uint8Array, findings: Finding[]): string {
+function decode(input: string | Uint8Array, findings: Finding[], lenient: boolean): string {
   if (typeof input === 'string') return input;
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(input);
@@ -71,6 +71,8 @@ function decode(input: string | Uint8Array, findings: Finding[]): string {
     findings.push(
       finding('policy.encoding', {
         message: 'the file contains bytes that are not valid UTF-8',
+        // The sender validates the four fields' values anyway; a bad byte elsewhere is ignored.
+        ...(lenient ? { severity: 'warning' as const } : {}),
         ...(lineNo >= 0 ? { line: lineNo + 1, column: lines[lineNo]!.indexOf('\uFFFD') + 1 } : {}),
       }),
     );
@@ -102,7 +104,7 @@ export function parseStsPolicy(
     };
   }
   const findings: Finding[] = [];
-  const text = decode(input, findings);
+  const text = decode(input, findings, options.lenient === true);
   if (text.length === 0) return { ok: false, findings: [...findings, finding('policy.empty')] };
 
   // RFC 8461 §3.2 with erratum 6253: lines end in LF or CRLF; the last terminator is optional.
@@ -115,7 +117,9 @@ export function parseStsPolicy(
   const extensions: StsPolicyExtension[] = [];
   let syntaxCount = 0;
   let mxLines = 0;
-  const syntax = (line: number, column: number, message: string) => {
+  // The sender ignores a stray line, but a malformed line of one of the four fields (" mx: …",
+  // "mode :enforce") stays an error: skipping it would silently narrow or change the policy.
+  const syntax = (line: number, column: number, message: string, knownField = false) => {
     syntaxCount++;
     if (syntaxCount <= MAX_REPORTED_SYNTAX) {
       findings.push(
@@ -123,7 +127,7 @@ export function parseStsPolicy(
           message,
           line,
           column,
-          ...(options.lenient ? { severity: 'warning' } : {}),
+          ...(options.lenient && !knownField ? { severity: 'warning' } : {}),
         }),
       );
     }
@@ -135,7 +139,16 @@ export function parseStsPolicy(
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const m = /[\r\x00-\x08\x0a-\x1f\x7f]/.test(line) || line.startsWith('\uFEFF') ? null : FIELD.exec(line);
     if (!m) {
-      syntax(lineNo, 1, describeBadLine(line));
+      const key = line
+        .replace(/^\uFEFF/, '')
+        .split(':')[0]!
+        .trim();
+      syntax(
+        lineNo,
+        1,
+        describeBadLine(line),
+        line.includes(':') && (KNOWN as readonly string[]).includes(key),
+      );
       continue;
     }
     const name = m[1]!;

@@ -1,6 +1,12 @@
 // The _mta-sts TXT record (RFC 8461 §3.1).
 import { type Finding, finding, hasErrors, type ParseResult } from './findings.js';
-import { beginsWithVersion, joinTxtStrings, splitTxtFields, walkTxtFields } from './txt-fields.js';
+import {
+  beginsWithVersion,
+  joinTxtStrings,
+  partitionVersionRecords,
+  splitTxtFields,
+  walkTxtFields,
+} from './txt-fields.js';
 
 export interface StsRecord {
   version: 'STSv1';
@@ -32,7 +38,17 @@ export function parseStsRecords(
   candidates: number;
 } {
   const texts = records.map(joinTxtStrings);
-  const candidates = texts.filter((t) => beginsWithVersion(t, VERSION));
+  const { kept: candidates, malformed } = partitionVersionRecords(texts, VERSION);
+  const discarded = malformed.map((m) =>
+    finding('sts-record.syntax', {
+      message: `"${m.slice(0, 60)}" begins with v=STSv1 but not "v=STSv1;": senders discard it`,
+      severity: candidates.length > 0 ? 'warning' : 'error',
+    }),
+  );
+  if (candidates.length === 0 && malformed.length > 0) {
+    // Nothing a sender would keep: show what is wrong with the record that was meant.
+    return { ...parseStsRecord(malformed[0]!), candidates: malformed.length };
+  }
   if (candidates.length === 0) {
     const hints = texts.map(nearMiss).filter((m): m is string => m !== undefined);
     const message =
@@ -45,10 +61,10 @@ export function parseStsRecords(
     const f = finding('sts-record.multiple', {
       message: `${candidates.length} TXT records begin with "v=STSv1": ${candidates.map((c) => `"${c}"`).join(', ')}`,
     });
-    return { ok: false, candidates: candidates.length, findings: [f] };
+    return { ok: false, candidates: candidates.length, findings: [f, ...discarded] };
   }
   const result = parseStsRecord(candidates[0]!);
-  return { ...result, candidates: 1 };
+  return { ...result, findings: [...result.findings, ...discarded], candidates: 1 };
 }
 
 /** Parse one joined record text that begins with v=STSv1. */

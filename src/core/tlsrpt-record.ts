@@ -1,7 +1,13 @@
 // The _smtp._tls TXT record (RFC 8460 §3).
 import { hostnameProblem } from './domain.js';
 import { type Finding, finding, hasErrors, type ParseResult } from './findings.js';
-import { beginsWithVersion, joinTxtStrings, splitTxtFields, walkTxtFields } from './txt-fields.js';
+import {
+  beginsWithVersion,
+  joinTxtStrings,
+  partitionVersionRecords,
+  splitTxtFields,
+  walkTxtFields,
+} from './txt-fields.js';
 
 export interface TlsrptRecord {
   version: 'TLSRPTv1';
@@ -78,7 +84,17 @@ export function parseTlsrptRecords(
   candidates: number;
 } {
   const texts = records.map(joinTxtStrings);
-  const candidates = texts.filter((t) => beginsWithVersion(t, VERSION));
+  const { kept: candidates, malformed } = partitionVersionRecords(texts, VERSION);
+  const discarded = malformed.map((m) =>
+    finding('tlsrpt-record.syntax', {
+      message: `"${m.slice(0, 60)}" begins with v=TLSRPTv1 but not "v=TLSRPTv1;": senders discard it`,
+      severity: candidates.length > 0 ? 'warning' : 'error',
+    }),
+  );
+  if (candidates.length === 0 && malformed.length > 0) {
+    // Nothing a sender would keep: show what is wrong with the record that was meant.
+    return { ...parseTlsrptRecord(malformed[0]!), candidates: malformed.length };
+  }
   if (candidates.length === 0) {
     const near = texts.find((t) => /^v\s*=\s*tlsrptv1/i.test(t));
     const message =
@@ -97,10 +113,12 @@ export function parseTlsrptRecords(
         finding('tlsrpt-record.multiple', {
           message: `${candidates.length} TXT records begin with "v=TLSRPTv1": ${candidates.map((c) => `"${c}"`).join(', ')}`,
         }),
+        ...discarded,
       ],
     };
   }
-  return { ...parseTlsrptRecord(candidates[0]!), candidates: 1 };
+  const result = parseTlsrptRecord(candidates[0]!);
+  return { ...result, findings: [...result.findings, ...discarded], candidates: 1 };
 }
 
 /** Parse one joined record text that begins with v=TLSRPTv1. */

@@ -33,6 +33,25 @@ export function beginsWithVersion(text: string, token: string): boolean {
   return next === '' || !/[A-Za-z0-9_.-]/.test(next);
 }
 
+/**
+ * RFC 8461 §3.1 / RFC 8460 §3: senders keep only the records that begin with the version and
+ * ";" (white space before the ";" allowed, erratum 6285). A record that begins with the version
+ * but not so is malformed: discarded by senders, reported by us.
+ */
+export function partitionVersionRecords(
+  texts: readonly string[],
+  token: string,
+): { kept: string[]; malformed: string[] } {
+  const kept: string[] = [];
+  const malformed: string[] = [];
+  for (const t of texts) {
+    if (!beginsWithVersion(t, token)) continue;
+    if (/^[ \t]*;/.test(t.slice(token.length))) kept.push(t);
+    else malformed.push(t);
+  }
+  return { kept, malformed };
+}
+
 /** Split what follows the version token into fields, noting every deviation from the grammar. */
 export function splitTxtFields(
   text: string,
