@@ -233,6 +233,12 @@ const CASES: Array<{ domain: DomainInput; code: string; severity: string; result
 
 // Without a policy in force, an MX's TLS faults are warnings: senders use opportunistic TLS.
 CASES.push(
+  // A %XX that is not UTF-8 in a mailto: rua must not stop the check (it once threw URIError).
+  {
+    domain: d('bad-percent.test', { tlsrpt: { text: 'v=TLSRPTv1; rua=mailto:a%C3@bad-percent.test' } }),
+    code: 'tlsrpt-record.rua-self-domain',
+    severity: 'warning',
+  },
   {
     domain: d('no-sts-self-signed.test', {
       stsRecord: undefined,
