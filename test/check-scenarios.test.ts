@@ -268,6 +268,9 @@ const scenario: ScenarioInput = {
     }),
     d('split.test', { stsRecord: { records: [['v=STSv1; id=2026', '1130000000Z']] } }),
     d('cname.test', { stsRecord: { id: 'delegated1', cnameTo: 'cname-target.provider.test' } }),
+    d('smtp-self-expired.test', {
+      mx: [{ host: 'mx.smtp-self-expired.test', faults: { cert: 'self-signed-expired' } }],
+    }),
     ...CASES.map((c) => c.domain),
   ],
   dnsFaults: [
@@ -335,6 +338,15 @@ describe('mta-sts check against the simulated domain', () => {
     expect(f!.severity).toBe(c.severity);
     if (c.resultType) expect(f!.resultType).toBe(c.resultType);
     expect(f!.message.length).toBeGreaterThan(0);
+  });
+
+  it('an expired self-signed certificate is both untrusted and expired (OpenSSL names only one)', () => {
+    const codes = reports.get('smtp-self-expired.test')!.findings.map((f) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(['smtp.cert-untrusted', 'smtp.cert-expired']));
+    // …while a CA-issued expired certificate is only expired.
+    expect(reports.get('smtp-expired.test')!.findings.map((f) => f.code)).not.toContain(
+      'smtp.cert-untrusted',
+    );
   });
 
   it('names the subject of per-host findings', () => {

@@ -56,13 +56,22 @@ describe('assessCertificate', () => {
     );
     expect(a.problems).toEqual(['untrusted', 'expired', 'name-mismatch']);
   });
-  it('does not call an expired but well-chained certificate untrusted', () => {
-    const a = assessCertificate(
-      tls({ trusted: false, verifyError: 'CERT_HAS_EXPIRED' }, { validTo: '2026-11-01T00:00:00Z' }),
-      'mx.example.com',
-      now,
-    );
-    expect(a.problems).toEqual(['expired']);
+  it('judges trust apart from the dates: an expired certificate is untrusted only when its chain is', () => {
+    const expired = { validTo: '2026-11-01T00:00:00Z' };
+    expect(
+      assessCertificate(
+        tls({ trusted: true, verifyError: 'CERT_HAS_EXPIRED' }, expired),
+        'mx.example.com',
+        now,
+      ).problems,
+    ).toEqual(['expired']);
+    expect(
+      assessCertificate(
+        tls({ trusted: false, verifyError: 'CERT_HAS_EXPIRED' }, expired),
+        'mx.example.com',
+        now,
+      ).problems,
+    ).toEqual(['untrusted', 'expired']);
   });
   it('not yet valid', () => {
     expect(

@@ -4,9 +4,6 @@
 import type { TlsPeerInfo } from '../ports.js';
 import { canonicalName } from './domain.js';
 
-/** OpenSSL codes that speak of dates, not of the chain: the chain itself was otherwise built. */
-const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-
 /** RFC 6125 §6.4.3 as RFC 8461 §3.3 narrows it: "*" only as the complete left-most label. */
 export function certificateNameMatches(dnsNames: readonly string[], host: string): boolean {
   const h = canonicalName(host);
@@ -43,7 +40,8 @@ export function assessCertificate(tls: TlsPeerInfo, host: string, now: Date): Ce
   const leaf = tls.chain[0];
   if (!leaf) return { problems: ['no-certificate'], dnsNames: [] };
   const problems: CertificateProblem[] = [];
-  if (!tls.trusted && !(tls.verifyError && DATE_ERRORS.has(tls.verifyError))) problems.push('untrusted');
+  // `trusted` speaks of the chain alone (the adapter checks it apart from the dates).
+  if (!tls.trusted) problems.push('untrusted');
   const from = Date.parse(leaf.validFrom);
   const to = Date.parse(leaf.validTo);
   if (Number.isFinite(to) && now.getTime() > to) problems.push('expired');

@@ -117,14 +117,72 @@ export function peerChain(socket: tls.TLSSocket): CertificateSummary[] {
   return chain;
 }
 
-export function peerInfo(socket: tls.TLSSocket): TlsPeerInfo {
+const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+const anchorCache = new Map<string, X509Certificate[]>();
+
+function anchorsFor(trust: TrustOptions): X509Certificate[] {
+  const key = `${trust.useSystemCa !== false}|${trust.caPem ?? ''}`;
+  let anchors = anchorCache.get(key);
+  if (!anchors) {
+    const pems = [...(trust.useSystemCa !== false ? tls.rootCertificates : [])];
+    for (const m of (trust.caPem ?? '').matchAll(
+      /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+    ))
+      pems.push(m[0]);
+    anchors = [];
+    for (const pem of pems) {
+      try {
+        anchors.push(new X509Certificate(pem));
+      } catch {
+        // an unreadable anchor anchors nothing
+      }
+    }
+    if (anchorCache.size >= 16) anchorCache.delete(anchorCache.keys().next().value as string);
+    anchorCache.set(key, anchors);
+  }
+  return anchors;
+}
+
+/**
+ * Does the presented chain lead to a trust anchor, dates aside? OpenSSL names only one error, so
+ * for an expired (or not yet valid) certificate it cannot also tell us whether the chain is
+ * trusted: a self-signed expired certificate says just CERT_HAS_EXPIRED.
+ */
+function chainReachesAnchor(socket: tls.TLSSocket, trust: TrustOptions): boolean {
+  const certs: X509Certificate[] = [];
+  let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (cert?.raw && certs.length < 10 && !seen.has(cert.fingerprint256)) {
+    seen.add(cert.fingerprint256);
+    try {
+      certs.push(new X509Certificate(cert.raw));
+    } catch {
+      return false;
+    }
+    cert = cert.issuerCertificate;
+  }
+  const anchors = anchorsFor(trust);
+  for (let i = 0; i < certs.length; i++) {
+    const c = certs[i]!;
+    if (anchors.some((a) => a.fingerprint256 === c.fingerprint256)) return true;
+    if (anchors.some((a) => c.checkIssued(a) && c.verify(a.publicKey))) return true;
+    const next = certs[i + 1];
+    if (!next || !c.checkIssued(next) || !c.verify(next.publicKey)) return false;
+  }
+  return false;
+}
+
+export function peerInfo(socket: tls.TLSSocket, trust?: TrustOptions): TlsPeerInfo {
   const error = socket.authorizationError as unknown as Error | string | null | undefined;
   const verifyError = error ? String((error as NodeJS.ErrnoException).code ?? error) : undefined;
+  const trusted =
+    socket.authorized ||
+    (verifyError !== undefined && DATE_ERRORS.has(verifyError) && chainReachesAnchor(socket, trust ?? {}));
   return {
     protocol: socket.getProtocol() ?? 'unknown',
     cipher: socket.getCipher()?.name ?? 'unknown',
     chain: peerChain(socket),
-    trusted: socket.authorized,
+    trusted,
     ...(verifyError ? { verifyError } : {}),
   };
 }
@@ -173,7 +231,7 @@ export function tlsHandshake(options: {
     secure.once('secureConnect', () => {
       secure.removeAllListeners('error');
       secure.on('error', () => undefined);
-      finish({ ok: true, socket: secure, info: peerInfo(secure) });
+      finish({ ok: true, socket: secure, info: peerInfo(secure, options.trust) });
     });
     secure.once('error', (err: NodeJS.ErrnoException) =>
       finish({ ok: false, code: err.code ?? 'tls-error', detail: err.message.split('\n')[0] ?? err.message }),

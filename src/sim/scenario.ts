@@ -16,7 +16,14 @@ const hostName = z
 /** One TXT record: a single string, or the list of its character-strings (a split record). */
 const txtRecord = z.union([z.string().max(4000), z.array(z.string().max(255)).min(1).max(32)]);
 
-const certKind = z.enum(['valid', 'expired', 'not-yet-valid', 'wrong-name', 'self-signed']);
+const certKind = z.enum([
+  'valid',
+  'expired',
+  'not-yet-valid',
+  'wrong-name',
+  'self-signed',
+  'self-signed-expired',
+]);
 
 const tlsFaults = {
   /** Which certificate the host presents. */

@@ -95,6 +95,13 @@ export function leafOptionsFor(
       return { ...valid, dnsNames: ['wrong-name.invalid'] };
     case 'self-signed':
       return { ...valid, selfSigned: true };
+    case 'self-signed-expired':
+      return {
+        ...valid,
+        selfSigned: true,
+        notBefore: new Date(t - 100 * DAY_MS),
+        notAfter: new Date(t - 10 * DAY_MS),
+      };
     default:
       return valid;
   }
