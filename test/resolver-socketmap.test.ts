@@ -140,16 +140,53 @@ describe('connection handling', () => {
 
   it('drains open requests on close, then ends the connection', async () => {
     let release: (v: string) => void = () => {};
+    let arrived: () => void = () => {};
+    const received = new Promise<void>((r) => {
+      arrived = r;
+    });
     const server = await startSocketmapServer({
       listen: { host: '127.0.0.1', port: 0 },
-      handle: () => new Promise<string>((r) => (release = r)),
+      handle: () =>
+        new Promise<string>((r) => {
+          release = r;
+          arrived();
+        }),
     });
     const pending = socketmapExchange({ host: '127.0.0.1', port: server.port! }, ['postfix slow.test']);
-    await new Promise((r) => setTimeout(r, 20));
+    await received;
     const closing = server.close(10_000);
     release('OK secure match=mx.slow.test');
     expect(await pending).toEqual(['OK secure match=mx.slow.test']);
     await closing;
+  });
+
+  it('keeps at most maxPipeline lookups in flight even when one read carries thousands', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const server = await startSocketmapServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      maxPipeline: 128,
+      handle: (req) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        return new Promise<string>((r) =>
+          setImmediate(() => {
+            inFlight--;
+            r(`OK ${req?.key ?? '?'}`);
+          }),
+        );
+      },
+    });
+    const keys = Array.from({ length: 3000 }, (_, i) => `d${i}.test`);
+    const replies = await socketmapExchange(
+      { host: '127.0.0.1', port: server.port! },
+      keys.map((k) => `postfix ${k}`),
+      1 << 20,
+    );
+    expect(replies).toEqual(keys.map((k) => `OK ${k}`));
+    expect(most).toBeLessThanOrEqual(128);
+    expect(most).toBeGreaterThan(1);
+    await server.close(100);
   });
 
   it('survives many concurrent connections', async () => {

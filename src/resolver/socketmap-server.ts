@@ -77,10 +77,25 @@ class Connection {
       this.socket.destroy();
       return;
     }
-    for (const payload of payloads) this.enqueue(payload);
-    if (this.slots.length >= this.opts.maxPipeline && !this.paused) {
+    // One read can carry thousands of small requests: hand out at most maxPipeline at a time
+    // and keep the rest waiting until answers go out.
+    this.backlog.push(...payloads);
+    this.dispatch();
+  }
+
+  private readonly backlog: Buffer[] = [];
+
+  private dispatch(): void {
+    while (this.backlog.length > 0 && this.slots.length < this.opts.maxPipeline && !this.closing) {
+      this.enqueue(this.backlog.shift()!);
+    }
+    const full = this.backlog.length > 0 || this.slots.length >= this.opts.maxPipeline;
+    if (full && !this.paused) {
       this.paused = true;
       this.socket.pause();
+    } else if (!full && this.paused && !this.closing) {
+      this.paused = false;
+      this.socket.resume();
     }
   }
 
@@ -122,10 +137,7 @@ class Connection {
     while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
       this.write(this.slots.shift()!.reply!);
     }
-    if (this.paused && this.slots.length < this.opts.maxPipeline && !this.closing) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    if (this.backlog.length > 0 || this.paused) this.dispatch();
     if (this.slots.length === 0 && this.closing) this.socket.end();
   }
 
