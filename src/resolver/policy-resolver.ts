@@ -124,6 +124,8 @@ export class PolicyResolver {
         return this.fromPlan(domain, plan.policy, plan.reason);
       }
     }
+    // One time limit for the whole lookup (Postfix is waiting): the fetch gets what DNS left.
+    const started = Date.now();
     const net = this.options.network(timeoutSec);
     const record = await discoverRecord(net.dns, domain);
     events?.dnsQuery?.(record.status);
@@ -139,7 +141,8 @@ export class PolicyResolver {
         ...(record.status === 'error' ? { failure: `dns: ${record.detail}` } : {}),
       };
     }
-    const outcome = await fetchAndParse(net.fetcher, domain, timeoutSec, clock);
+    const remainingSec = Math.max(0.5, timeoutSec - (Date.now() - started) / 1000);
+    const outcome = await fetchAndParse(net.fetcher, domain, remainingSec, clock);
     events?.fetch?.(outcome.ok ? 'ok' : outcome.reason);
     const applied = applyFetchOutcome(
       decision.entry,
