@@ -64,3 +64,20 @@ describe('generateDemoReports', () => {
     }
   });
 });
+
+describe('zip expansion budget', () => {
+  it('refuses an archive whose entries together expand beyond the total limit, each entry within it', async () => {
+    const { zipSync } = await import('fflate');
+    const limits = { maxReportBytes: 1000, maxInputBytes: 2000, maxZipEntries: 100, maxAttachments: 50 };
+    const entry = new TextEncoder().encode(`{"pad":"${'x'.repeat(900)}"}`);
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 10; i++) files[`r${i}.json`] = entry;
+    const out = await extractReports(zipSync(files), 'bomb.zip', limits);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ status: 'invalid' });
+    expect((out[0] as { reason: string }).reason).toMatch(/in total/);
+    // Within the budget, every entry is read.
+    const small = await extractReports(zipSync({ 'a.json': entry, 'b.json': entry }), 'ok.zip', limits);
+    expect(small.filter((x) => 'json' in x)).toHaveLength(2);
+  });
+});

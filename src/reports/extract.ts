@@ -90,7 +90,26 @@ export function gunzipLimited(b: Uint8Array, max: number): Buffer {
   }
 }
 
-function unzipLimited(b: Uint8Array, limits: ExtractLimits): Array<[string, Uint8Array]> {
+/** What one input may expand to in all, over every archive level (bombs nest, too). */
+interface ExpansionBudget {
+  left: number;
+}
+
+function charge(budget: ExpansionBudget, bytes: number, limits: ExtractLimits): void {
+  budget.left -= bytes;
+  if (budget.left < 0) {
+    throw new ExtractError(
+      'invalid',
+      `archive expands beyond the ${MB(limits.maxInputBytes * 2)} limit in total`,
+    );
+  }
+}
+
+function unzipLimited(
+  b: Uint8Array,
+  limits: ExtractLimits,
+  budget: ExpansionBudget,
+): Array<[string, Uint8Array]> {
   let entries = 0;
   let tooBig: string | undefined;
   let files: Record<string, Uint8Array>;
@@ -107,6 +126,8 @@ function unzipLimited(b: Uint8Array, limits: ExtractLimits): Array<[string, Uint
           tooBig = f.name;
           return false;
         }
+        // Every kept entry is inflated at once: bound their declared sizes together.
+        charge(budget, f.originalSize, limits);
         return true;
       },
     });
@@ -129,6 +150,7 @@ export async function extractReports(
   source: string,
   limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS,
   depth = 0,
+  budget: ExpansionBudget = { left: limits.maxInputBytes * 2 },
 ): Promise<Extracted[]> {
   try {
     if (bytes.length > limits.maxInputBytes) {
@@ -140,14 +162,16 @@ export async function extractReports(
     if (depth > 3) throw new ExtractError('invalid', 'archives nested too deeply');
     if (bytes.length === 0) throw new ExtractError('invalid', 'input is empty');
     if (isGzip(bytes)) {
-      return extractReports(gunzipLimited(bytes, limits.maxReportBytes), source, limits, depth + 1);
+      const inflated = gunzipLimited(bytes, limits.maxReportBytes);
+      charge(budget, inflated.length, limits);
+      return extractReports(inflated, source, limits, depth + 1, budget);
     }
     if (isZip(bytes)) {
-      const entries = unzipLimited(bytes, limits);
+      const entries = unzipLimited(bytes, limits, budget);
       if (entries.length === 0) throw new ExtractError('invalid', 'zip archive is empty');
       const out: Extracted[] = [];
       for (const [name, data] of entries)
-        out.push(...(await extractReports(data, `${source}!${name}`, limits, depth + 1)));
+        out.push(...(await extractReports(data, `${source}!${name}`, limits, depth + 1, budget)));
       return out;
     }
     if (looksLikeJson(bytes)) {
