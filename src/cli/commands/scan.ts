@@ -3,47 +3,35 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { CheckConfigError } from '../../check/run.js';
 import { MAX_SCAN_DOMAINS, parseDomainList, scanDomains } from '../../check/scan.js';
+import { addNetworkOptions, type NetworkCliOptions, networkCheckOptions } from '../check-options.js';
 import { readInput } from '../input.js';
-import { collect, colors, EXIT_OK, EXIT_PROBLEMS, printJson, UsageError } from '../output.js';
+import { colors, EXIT_OK, EXIT_PROBLEMS, printJson, UsageError } from '../output.js';
 
-interface ScanCliOptions {
+interface ScanCliOptions extends NetworkCliOptions {
   json?: boolean;
   csv?: boolean;
   reports?: string;
-  resolver?: string[];
-  caFile?: string;
-  systemCa?: boolean;
-  connectTo?: string[];
-  timeout: string;
-  smtp?: boolean;
   concurrency: string;
 }
 
 const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
 export function registerScan(program: Command): void {
-  program
+  const cmd = program
     .command('scan')
     .description('run the live check over a list of domains (one per line, or - for stdin) and summarise')
     .argument('<file>', 'file with one domain per line (# comments allowed), or - for standard input')
     .option('--json', 'print { summary, domains: [...] } as JSON')
     .option('--csv', 'print one CSV row per domain')
-    .option('--reports <file>', 'also write every full check report, one JSON object per line')
-    .option('--resolver <ip[:port]>', 'DNS resolver to ask (repeatable)', collect)
-    .option('--ca-file <pem>', 'extra trust anchors (PEM)')
-    .option('--no-system-ca', 'trust only --ca-file')
-    .option('--connect-to <host:port:addr:port>', 'connect elsewhere, as curl (repeatable)', collect)
-    .option('--timeout <seconds>', 'time limit of each network operation', '10')
-    .option('--no-smtp', 'skip the STARTTLS probes')
+    .option('--reports <file>', 'also write every full check report, one JSON object per line');
+  addNetworkOptions(cmd)
     .option('--concurrency <n>', 'domains checked at once', '32')
     .addHelpText(
       'after',
       '\nExit status: 0 no domain with an error finding, 1 some domain with errors, 2 usage or operational error.',
     )
     .action(async (file: string, opts: ScanCliOptions) => {
-      const timeout = Number(opts.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600)
-        throw new UsageError(`--timeout must be seconds between 0 and 600, got "${opts.timeout}"`);
+      const checkOptions = networkCheckOptions(opts);
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
         throw new UsageError(`--concurrency must be 1 to 1000, got "${opts.concurrency}"`);
@@ -70,23 +58,11 @@ export function registerScan(program: Command): void {
       const reportsOut = opts.reports ? createWriteStream(opts.reports) : undefined;
       let result: Awaited<ReturnType<typeof scanDomains>>;
       try {
-        result = await scanDomains(
-          domains,
-          {
-            ...(opts.resolver ? { resolvers: opts.resolver } : {}),
-            ...(opts.caFile ? { caFile: opts.caFile } : {}),
-            ...(opts.connectTo ? { connectTo: opts.connectTo } : {}),
-            noSystemCa: opts.systemCa === false,
-            timeoutSeconds: timeout,
-            smtp: opts.smtp !== false,
-            concurrency,
-          },
-          (entry, report) => {
-            if (entry.errors.length > 0) failing++;
-            bar?.increment(1, { fail: failing });
-            reportsOut?.write(`${JSON.stringify(report)}\n`);
-          },
-        );
+        result = await scanDomains(domains, { ...checkOptions, concurrency }, (entry, report) => {
+          if (entry.errors.length > 0) failing++;
+          bar?.increment(1, { fail: failing });
+          reportsOut?.write(`${JSON.stringify(report)}\n`);
+        });
       } catch (err) {
         if (err instanceof CheckConfigError) throw new UsageError(err.message);
         throw err;
