@@ -1,12 +1,6 @@
 // The _mta-sts TXT record (RFC 8461 §3.1).
 import { type Finding, finding, hasErrors, type ParseResult } from './findings.js';
-import {
-  beginsWithVersion,
-  joinTxtStrings,
-  partitionVersionRecords,
-  splitTxtFields,
-  walkTxtFields,
-} from './txt-fields.js';
+import { beginsWithVersion, parseRecordSet, splitTxtFields, walkTxtFields } from './txt-fields.js';
 
 export interface StsRecord {
   version: 'STSv1';
@@ -37,34 +31,12 @@ export function parseStsRecords(
   /** How many records began with v=STSv1. */
   candidates: number;
 } {
-  const texts = records.map(joinTxtStrings);
-  const { kept: candidates, malformed } = partitionVersionRecords(texts, VERSION);
-  const discarded = malformed.map((m) =>
-    finding('sts-record.syntax', {
-      message: `"${m.slice(0, 60)}" begins with v=STSv1 but not "v=STSv1;": senders discard it`,
-      severity: candidates.length > 0 ? 'warning' : 'error',
-    }),
-  );
-  if (candidates.length === 0 && malformed.length > 0) {
-    // Nothing a sender would keep: show what is wrong with the record that was meant.
-    return { ...parseStsRecord(malformed[0]!), candidates: malformed.length };
-  }
-  if (candidates.length === 0) {
-    const hints = texts.map(nearMiss).filter((m): m is string => m !== undefined);
-    const message =
-      texts.length === 0
-        ? 'No TXT record was given'
-        : (hints[0] ?? `None of the ${texts.length} TXT record(s) begins with "v=STSv1"`);
-    return { ok: false, candidates: 0, findings: [finding('sts-record.version', { message })] };
-  }
-  if (candidates.length > 1) {
-    const f = finding('sts-record.multiple', {
-      message: `${candidates.length} TXT records begin with "v=STSv1": ${candidates.map((c) => `"${c}"`).join(', ')}`,
-    });
-    return { ok: false, candidates: candidates.length, findings: [f, ...discarded] };
-  }
-  const result = parseStsRecord(candidates[0]!);
-  return { ...result, findings: [...result.findings, ...discarded], candidates: 1 };
+  return parseRecordSet(records, {
+    token: VERSION,
+    codePrefix: 'sts-record',
+    parseOne: parseStsRecord,
+    nearMiss,
+  });
 }
 
 /** Parse one joined record text that begins with v=STSv1. */

@@ -1,13 +1,7 @@
 // The _smtp._tls TXT record (RFC 8460 §3).
 import { hostnameProblem } from './domain.js';
 import { type Finding, finding, hasErrors, type ParseResult } from './findings.js';
-import {
-  beginsWithVersion,
-  joinTxtStrings,
-  partitionVersionRecords,
-  splitTxtFields,
-  walkTxtFields,
-} from './txt-fields.js';
+import { beginsWithVersion, parseRecordSet, splitTxtFields, walkTxtFields } from './txt-fields.js';
 
 export interface TlsrptRecord {
   version: 'TLSRPTv1';
@@ -83,42 +77,15 @@ export function parseTlsrptRecords(
 ): ParseResult<TlsrptRecord> & {
   candidates: number;
 } {
-  const texts = records.map(joinTxtStrings);
-  const { kept: candidates, malformed } = partitionVersionRecords(texts, VERSION);
-  const discarded = malformed.map((m) =>
-    finding('tlsrpt-record.syntax', {
-      message: `"${m.slice(0, 60)}" begins with v=TLSRPTv1 but not "v=TLSRPTv1;": senders discard it`,
-      severity: candidates.length > 0 ? 'warning' : 'error',
-    }),
-  );
-  if (candidates.length === 0 && malformed.length > 0) {
-    // Nothing a sender would keep: show what is wrong with the record that was meant.
-    return { ...parseTlsrptRecord(malformed[0]!), candidates: malformed.length };
-  }
-  if (candidates.length === 0) {
-    const near = texts.find((t) => /^v\s*=\s*tlsrptv1/i.test(t));
-    const message =
-      texts.length === 0
-        ? 'No TXT record was given'
-        : near
-          ? `"${near.slice(0, 40)}" looks like a TLS-RPT record but must begin with exactly "v=TLSRPTv1"`
-          : `None of the ${texts.length} TXT record(s) begins with "v=TLSRPTv1"`;
-    return { ok: false, candidates: 0, findings: [finding('tlsrpt-record.version', { message })] };
-  }
-  if (candidates.length > 1) {
-    return {
-      ok: false,
-      candidates: candidates.length,
-      findings: [
-        finding('tlsrpt-record.multiple', {
-          message: `${candidates.length} TXT records begin with "v=TLSRPTv1": ${candidates.map((c) => `"${c}"`).join(', ')}`,
-        }),
-        ...discarded,
-      ],
-    };
-  }
-  const result = parseTlsrptRecord(candidates[0]!);
-  return { ...result, findings: [...result.findings, ...discarded], candidates: 1 };
+  return parseRecordSet(records, {
+    token: VERSION,
+    codePrefix: 'tlsrpt-record',
+    parseOne: parseTlsrptRecord,
+    nearMiss: (t: string) =>
+      /^v\s*=\s*tlsrptv1/i.test(t)
+        ? `"${t.slice(0, 40)}" looks like a TLS-RPT record but must begin with exactly "v=TLSRPTv1"`
+        : undefined,
+  });
 }
 
 /** Parse one joined record text that begins with v=TLSRPTv1. */

@@ -14,7 +14,7 @@ export interface TxtFieldProblem {
   message: string;
 }
 
-import { type Finding, finding } from './findings.js';
+import { type Finding, finding, type ParseResult } from './findings.js';
 
 // Extension names: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
 export const EXT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
@@ -171,4 +171,52 @@ export function walkTxtFields(
     );
   }
   return { findings, extensions };
+}
+
+export interface RecordSetSpec<T> {
+  /** 'v=STSv1' or 'v=TLSRPTv1'. */
+  token: string;
+  /** 'sts-record' or 'tlsrpt-record': the prefix of the syntax, version and multiple codes. */
+  codePrefix: string;
+  parseOne: (text: string) => ParseResult<T>;
+  /** Why no record was taken for one when none begins with the token (a near miss), if any. */
+  nearMiss: (text: string) => string | undefined;
+}
+
+/**
+ * The record set at a name: keep the records that begin "<token>;", exactly one must remain
+ * (RFC 8461 §3.1, RFC 8460 §3). `candidates` counts the records that were meant as one.
+ */
+export function parseRecordSet<T>(
+  records: ReadonlyArray<string | readonly string[]>,
+  spec: RecordSetSpec<T>,
+): ParseResult<T> & { candidates: number } {
+  const texts = records.map(joinTxtStrings);
+  const { kept, malformed } = partitionVersionRecords(texts, spec.token);
+  const discarded = malformed.map((m) =>
+    finding(`${spec.codePrefix}.syntax`, {
+      message: `"${m.slice(0, 60)}" begins with ${spec.token} but not "${spec.token};": senders discard it`,
+      severity: kept.length > 0 ? 'warning' : 'error',
+    }),
+  );
+  if (kept.length === 0 && malformed.length > 0) {
+    // Nothing a sender would keep: show what is wrong with the record that was meant.
+    return { ...spec.parseOne(malformed[0]!), candidates: malformed.length };
+  }
+  if (kept.length === 0) {
+    const hint = texts.map(spec.nearMiss).find((m) => m !== undefined);
+    const message =
+      texts.length === 0
+        ? 'No TXT record was given'
+        : (hint ?? `None of the ${texts.length} TXT record(s) begins with "${spec.token}"`);
+    return { ok: false, candidates: 0, findings: [finding(`${spec.codePrefix}.version`, { message })] };
+  }
+  if (kept.length > 1) {
+    const f = finding(`${spec.codePrefix}.multiple`, {
+      message: `${kept.length} TXT records begin with "${spec.token}": ${kept.map((c) => `"${c}"`).join(', ')}`,
+    });
+    return { ok: false, candidates: kept.length, findings: [f, ...discarded] };
+  }
+  const result = spec.parseOne(kept[0]!);
+  return { ...result, findings: [...result.findings, ...discarded], candidates: 1 };
 }
