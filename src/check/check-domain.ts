@@ -310,28 +310,7 @@ function judgeFetch(
   const assessment = assessCertificate(fetched.tls, host, now);
   report.policy.tls = tlsView(fetched.tls, assessment);
   const subject = `${host} (${fetched.address})`;
-  for (const p of assessment.problems) {
-    if (p === 'untrusted' || p === 'no-certificate')
-      add('policy-host', 'policy.cert-untrusted', {
-        message: `the certificate of ${host} does not chain to a trusted root${assessment.verifyError ? ` (${assessment.verifyError})` : ''}`,
-        subject,
-      });
-    else if (p === 'expired')
-      add('policy-host', 'policy.cert-expired', {
-        message: `the certificate of ${host} expired on ${assessment.validTo}`,
-        subject,
-      });
-    else if (p === 'not-yet-valid')
-      add('policy-host', 'policy.cert-expired', {
-        message: `the certificate of ${host} is not valid yet`,
-        subject,
-      });
-    else if (p === 'name-mismatch')
-      add('policy-host', 'policy.cert-name-mismatch', {
-        message: `the certificate of ${host} is valid for ${assessment.dnsNames.join(', ') || 'no DNS name'}, not ${host}`,
-        subject,
-      });
-  }
+  certificateFindings('policy-host', 'policy', host, host, subject, assessment, add);
   if (fetched.status >= 300 && fetched.status < 400) {
     add('policy-host', 'policy.redirect', {
       message: `${report.policy.url} answers ${fetched.status} redirecting to ${fetched.location ?? '(no Location)'}; senders do not follow redirects`,
@@ -535,28 +514,7 @@ function judgeProbe(
   view.tls = tlsView(r.tls, assessment);
   if (f?.code === 'tls-version')
     add('starttls', 'smtp.tls-version', { message: `${subject} negotiated ${r.tls.protocol}`, subject });
-  for (const p of assessment.problems) {
-    if (p === 'untrusted' || p === 'no-certificate')
-      add('starttls', 'smtp.cert-untrusted', {
-        message: `the certificate of ${subject} does not chain to a trusted root${assessment.verifyError ? ` (${assessment.verifyError})` : ''}`,
-        subject,
-      });
-    else if (p === 'expired')
-      add('starttls', 'smtp.cert-expired', {
-        message: `the certificate of ${subject} expired on ${assessment.validTo}`,
-        subject,
-      });
-    else if (p === 'not-yet-valid')
-      add('starttls', 'smtp.cert-expired', {
-        message: `the certificate of ${subject} is not valid yet`,
-        subject,
-      });
-    else if (p === 'name-mismatch')
-      add('starttls', 'smtp.cert-name-mismatch', {
-        message: `the certificate of ${subject} is valid for ${assessment.dnsNames.join(', ') || 'no DNS name'}, not ${host}`,
-        subject,
-      });
-  }
+  certificateFindings('starttls', 'smtp', subject, host, subject, assessment, add);
   if (
     !assessment.problems.includes('expired') &&
     assessment.daysLeft !== undefined &&
@@ -568,6 +526,46 @@ function judgeProbe(
     });
   }
   return view;
+}
+
+/**
+ * The findings for what assessCertificate found, for the policy host (policy.cert-*) or an MX
+ * (smtp.cert-*): `label` names the peer in messages, `host` is the name it must be valid for.
+ */
+function certificateFindings(
+  step: CheckStep,
+  prefix: 'policy' | 'smtp',
+  label: string,
+  host: string,
+  subject: string,
+  assessment: CertificateAssessment,
+  add: (step: CheckStep, code: string, details?: FindingDetails) => void,
+): void {
+  for (const p of assessment.problems) {
+    if (p === 'untrusted' || p === 'no-certificate') {
+      const why = assessment.verifyError ? ` (${assessment.verifyError})` : '';
+      add(step, `${prefix}.cert-untrusted`, {
+        message: `the certificate of ${label} does not chain to a trusted root${why}`,
+        subject,
+      });
+    } else if (p === 'expired') {
+      add(step, `${prefix}.cert-expired`, {
+        message: `the certificate of ${label} expired on ${assessment.validTo}`,
+        subject,
+      });
+    } else if (p === 'not-yet-valid') {
+      add(step, `${prefix}.cert-expired`, {
+        message: `the certificate of ${label} is not valid yet`,
+        subject,
+      });
+    } else if (p === 'name-mismatch') {
+      const names = assessment.dnsNames.join(', ') || 'no DNS name';
+      add(step, `${prefix}.cert-name-mismatch`, {
+        message: `the certificate of ${label} is valid for ${names}, not ${host}`,
+        subject,
+      });
+    }
+  }
 }
 
 function judgeTlsrpt(
