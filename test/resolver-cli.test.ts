@@ -134,8 +134,10 @@ describe('mta-sts resolver (daemon)', () => {
       'OK secure match=mail.good.test:mx2.good.test servername=hostname',
     ]);
     // A lookup still in progress when SIGTERM arrives is answered before the daemon exits.
+    // SIGTERM once the daemon is fetching slow.test's policy (which the simulator delays).
+    const fetching = sim.nextPolicyRequest('slow.test');
     const slow = socketmapExchange(target, ['postfix slow.test']);
-    await new Promise((r) => setTimeout(r, 50));
+    await fetching;
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await slow).toEqual(['OK secure match=mail.slow.test servername=hostname']);

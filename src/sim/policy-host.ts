@@ -43,12 +43,15 @@ export async function startSimPolicyHost(options: {
   fallbackCert?: IssuedCertificate;
   host?: string;
   delayMs?: number;
+  /** Called as each request arrives (tests wait on it instead of sleeping). */
+  onRequest?: () => void;
 }): Promise<SimPolicyHost> {
   const { faults } = options;
   let listener: SimListener | undefined;
   const server = https.createServer(
     sniTlsOptions(options.hostName, options.cert, options.fallbackCert, faults.tls10Only),
     (req: IncomingMessage, res: ServerResponse) => {
+      options.onRequest?.();
       req.resume();
       res.on('error', () => undefined);
       const send = (): void => {

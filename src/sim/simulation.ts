@@ -55,6 +55,8 @@ export interface Simulation {
   hosts: SimHost[];
   /** SMTP messages accepted so far, over all MX hosts. */
   messages(): number;
+  /** Resolves when the next HTTPS request for mta-sts.<domain> arrives (for tests, instead of sleeping). */
+  nextPolicyRequest(domain: string): Promise<void>;
   /** Issue a further certificate from the simulation's CA (e.g. for a real server in a test). */
   issueCertificate(
     dnsNames: string[],
@@ -160,6 +162,7 @@ export async function startSimulation(
   const connectTo: ConnectTo[] = [];
   const hosts: SimHost[] = [];
   const smtpCounters: (() => number)[] = [];
+  const policyWaiters = new Map<string, Array<() => void>>();
   let tempDir: string | undefined;
 
   const stopAll = async (): Promise<void> => {
@@ -235,6 +238,9 @@ export async function startSimulation(
         zone.add(name, { type: 'A', data: address });
         const cert = await issue(name, d.policyHost.faults);
         const server = await startSimPolicyHost({
+          onRequest: () => {
+            for (const resolve of policyWaiters.get(d.name)?.splice(0) ?? []) resolve();
+          },
           hostName: name,
           fallbackCert,
           body: policyBody(d),
@@ -295,6 +301,11 @@ export async function startSimulation(
       checkFlags,
       hosts,
       messages: () => smtpCounters.reduce((sum, f) => sum + f(), 0),
+      nextPolicyRequest: (domain) =>
+        new Promise<void>((resolve) => {
+          const key = domain.toLowerCase();
+          policyWaiters.set(key, [...(policyWaiters.get(key) ?? []), resolve]);
+        }),
       issueCertificate: (dnsNames, faults = { cert: 'valid' }) =>
         ca.issue({
           ...leafOptionsFor(dnsNames[0] ?? 'unnamed', faults, now),
