@@ -25,6 +25,7 @@ const CASES: Array<{ domain: DomainInput; code: string; severity: string; result
     code: 'sts-record.absent',
     severity: 'info',
   },
+  { domain: d('unannounced.test', { stsRecord: undefined }), code: 'policy.unannounced', severity: 'info' },
   {
     domain: d('txt-servfail.test'),
     code: 'sts-record.lookup-failed',
@@ -358,6 +359,8 @@ describe('mta-sts check against the simulated domain', () => {
 
   it('verdicts: none without a record, fail on errors, warn on warnings only', () => {
     expect(reports.get('no-sts.test')!.verdict).toBe('none');
+    expect(reports.get('unannounced.test')!.verdict).toBe('none');
+    expect(reports.get('no-sts.test')!.findings.map((f) => f.code)).not.toContain('policy.unannounced');
     expect(reports.get('status404.test')!.verdict).toBe('fail');
     expect(reports.get('html.test')!.verdict).toBe('warn');
     // DNS trouble is not absence: a SERVFAIL is an error, never verdict none.

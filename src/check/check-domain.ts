@@ -224,6 +224,17 @@ export async function checkDomain(domainInput: string, deps: CheckDeps): Promise
   // The policy host and the policy (RFC 8461 §3.3, §3.2)
   let policy: StsPolicy | undefined;
   if (hasPolicy) policy = judgeFetch(fetched, domain, now(), report, add, findings);
+  else if (stsTxt.status !== 'error' && fetched.ok && fetched.status === 200 && !fetched.truncated) {
+    // A policy served with no record to announce it: step 1 of RFC 8461 §8.1 done, step 2 not
+    // (or a withdrawal half done). Senders never look at it.
+    const served = parseStsPolicy(fetched.body);
+    if (served.ok) {
+      add('dns', 'policy.unannounced', {
+        message: `https://mta-sts.${domain}/.well-known/mta-sts.txt serves a valid policy (mode ${served.value.mode}), but there is no _mta-sts record, so senders never fetch it`,
+        subject: stsName,
+      });
+    }
+  }
 
   // MX coverage (RFC 8461 §4.1) and the per-MX findings
   for (const f of mxResult.findings) findings.push(f);

@@ -438,6 +438,12 @@ export const CATALOGUE = {
       'A mailto: report address is on the policy domain itself, which cannot receive reports about its own delivery failures',
     hint: 'Put the report mailbox on another domain (or use an https: rua).',
   },
+  'policy.unannounced': {
+    severity: 'info',
+    rfc: R8461('8.1'),
+    message: 'A valid policy is served but no _mta-sts record announces it',
+    hint: 'Publish "_mta-sts.<domain> TXT v=STSv1; id=…" to turn MTA-STS on (or remove the policy host if MTA-STS was withdrawn).',
+  },
   'check.internal-error': {
     severity: 'error',
     message: 'The check of this domain stopped on an unexpected error (a bug: please report it)',
