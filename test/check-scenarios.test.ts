@@ -290,6 +290,21 @@ const flags = () => ({
   connectTo: sim.connectTo.map((c) => `${c.host}:${c.port}:${c.toAddress}:${c.toPort}`),
 });
 
+/** The flags that reach the simulator, as a user would give them to the CLI. */
+const cliArgs = () => {
+  const f = flags();
+  return [
+    '--resolver',
+    f.resolvers[0]!,
+    '--ca-file',
+    f.caFile,
+    '--no-system-ca',
+    '--timeout',
+    '3',
+    ...f.connectTo.flatMap((c) => ['--connect-to', c]),
+  ];
+};
+
 beforeAll(async () => {
   sim = await startSimulation(scenario);
   const names = scenario.domains.map((x) => x.name);
@@ -368,17 +383,7 @@ describe('mta-sts check against the simulated domain', () => {
   });
 
   it('the CLI: human output per step, --json contract, exit codes', async () => {
-    const f = flags();
-    const args = [
-      '--resolver',
-      f.resolvers[0]!,
-      '--ca-file',
-      f.caFile,
-      '--no-system-ca',
-      '--timeout',
-      '3',
-      ...f.connectTo.flatMap((c) => ['--connect-to', c]),
-    ];
+    const args = cliArgs();
     const ok = await runCli(['check', 'healthy.test', ...args]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/✓ DNS record/);
@@ -401,17 +406,7 @@ describe('mta-sts check against the simulated domain', () => {
   });
 
   it('mta-sts scan: a list of domains, summarised, --json and --csv', async () => {
-    const f = flags();
-    const args = [
-      '--resolver',
-      f.resolvers[0]!,
-      '--ca-file',
-      f.caFile,
-      '--no-system-ca',
-      '--timeout',
-      '3',
-      ...f.connectTo.flatMap((c) => ['--connect-to', c]),
-    ];
+    const args = cliArgs();
     const list =
       '# customers\nhealthy.test\nsmtp-name.test  # broken MX certificate\nno-sts.test\nHEALTHY.test.\n';
     const r = await runCli(['scan', '-', '--json', ...args], { input: list });
